@@ -1,0 +1,40 @@
+import { IConstruct } from 'constructs';
+
+/**
+ * Thrown for a prop that cannot work. The message names the construct (its path), the prop, what
+ * was given and what is allowed, so the user can fix it without reading our source.
+ */
+export class InvalidPropError extends Error {
+  constructor(scope: IConstruct | string, prop: string, given: unknown, allowed: string) {
+    const where = typeof scope === 'string' ? scope : scope.node.path;
+    super(`${where}: invalid prop '${prop}' = ${JSON.stringify(given)}; ${allowed}`);
+    this.name = 'InvalidPropError';
+  }
+}
+
+/**
+ * Whether a string carries an unresolved CDK token (`${Token[...]}`). Those are resolved at deploy
+ * time, so synth-time checks must let them through. Detected by shape because this folder does not
+ * import aws-cdk-lib.
+ */
+export function isUnresolved(value: string): boolean {
+  return /\$\{Token\[[^\]]+\]\}/.test(value);
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** Throws unless `value` is an RFC 1123 DNS label (Kubernetes namespace and object names). */
+export function assertDnsLabel(scope: IConstruct | string, prop: string, value: string): void {
+  if (isUnresolved(value)) return;
+  if (!DNS_LABEL.test(value)) {
+    throw new InvalidPropError(scope, prop, value,
+      'allowed: an RFC 1123 DNS label (lowercase a-z, 0-9 and "-", starting and ending alphanumeric, at most 63 characters)');
+  }
+}
+
+/** Throws unless `value` is a whole number greater than zero (replicas, workers, days). */
+export function assertPositiveInteger(scope: IConstruct | string, prop: string, value: number): void {
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new InvalidPropError(scope, prop, value, 'allowed: a whole number greater than 0');
+  }
+}

@@ -1,0 +1,72 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import { assertDnsLabel, InvalidPropError } from './errors';
+import { standardLabels } from './labels';
+
+/** One key of the Kubernetes Secret, taken from a key of the external secret's JSON value. */
+export interface ExternalSecretKey {
+  /** Key in the resulting Kubernetes Secret. */
+  readonly secretKey: string;
+  /** JSON property of the external secret to copy (e.g. `password` of an RDS secret). */
+  readonly property: string;
+}
+
+/** Properties of an `ExternalSecretObject`. */
+export interface ExternalSecretObjectProps {
+  /** Namespace of the ExternalSecret and of the Kubernetes Secret it writes. */
+  readonly namespace: string;
+  /** Name of the Kubernetes Secret to create (and of the ExternalSecret). */
+  readonly secretName: string;
+  /** Name (or ARN) of the secret in the external store. */
+  readonly remoteSecret: string;
+  /** Keys to copy; each must name a JSON property of the remote secret. */
+  readonly keys: ExternalSecretKey[];
+  /**
+   * Name of the ClusterSecretStore to read from.
+   * @default 'aws-secrets-manager'
+   */
+  readonly storeName?: string;
+  /**
+   * How often ESO re-reads the external secret, so rotations reach the pods.
+   * @default '1h'
+   */
+  readonly refreshInterval?: string;
+  /** Component the secret belongs to, for its labels. */
+  readonly component: string;
+}
+
+/** Name of the ClusterSecretStore the stack installs. */
+export const DEFAULT_SECRET_STORE = 'aws-secrets-manager';
+
+/**
+ * An External Secrets `ExternalSecret` (external-secrets.io/v1): the only way a secret value
+ * reaches a pod in this library. The manifest names the remote secret; the value itself never
+ * appears in a synthesized file.
+ */
+export class ExternalSecretObject extends ApiObject {
+  constructor(scope: Construct, id: string, props: ExternalSecretObjectProps) {
+    super(scope, id, {
+      apiVersion: 'external-secrets.io/v1',
+      kind: 'ExternalSecret',
+      metadata: {
+        name: props.secretName,
+        namespace: props.namespace,
+        labels: standardLabels(props.component, props.secretName),
+      },
+      spec: {
+        refreshInterval: props.refreshInterval ?? '1h',
+        secretStoreRef: { kind: 'ClusterSecretStore', name: props.storeName ?? DEFAULT_SECRET_STORE },
+        target: { name: props.secretName, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
+        data: props.keys.map(k => ({
+          secretKey: k.secretKey,
+          remoteRef: { key: props.remoteSecret, property: k.property },
+        })),
+      },
+    });
+    assertDnsLabel(this, 'namespace', props.namespace);
+    assertDnsLabel(this, 'secretName', props.secretName);
+    if (props.keys.length === 0) {
+      throw new InvalidPropError(this, 'keys', props.keys, 'allowed: at least one key to copy');
+    }
+  }
+}

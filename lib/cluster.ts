@@ -1,0 +1,131 @@
+import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
+import { CfnOutput, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { InvalidPropError } from '../constructs/core/errors';
+import { KUBERNETES_VERSION } from '../constructs/versions';
+import { profileDefaults, StackProfile } from './profile';
+
+/** Properties of an `MlopsCluster`. */
+export interface MlopsClusterProps {
+  /**
+   * Sets the cost and availability defaults (NAT gateways, AZs, log retention).
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /**
+   * Kubernetes minor version. Only the version whose kubectl layer the library ships is accepted,
+   * because the kubectl provider must match the control plane.
+   * @default '1.35'
+   */
+  readonly kubernetesVersion?: string;
+  /**
+   * Who can reach the Kubernetes API endpoint. The default keeps the endpoint inside the VPC: no
+   * exposure to the internet, but `kubectl` must run from the VPC (VPN, SSM bastion, CI runner in
+   * the VPC). Use `eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24')` to reach it
+   * from known networks instead.
+   * @default eks.EndpointAccess.PRIVATE
+   */
+  readonly endpointAccess?: eks.EndpointAccess;
+  /**
+   * ARN of an IAM role that gets cluster-admin through an EKS access entry.
+   * @default - no human admin; the stack outputs how to add one
+   */
+  readonly adminRoleArn?: string;
+  /**
+   * An existing VPC with private subnets (with egress) to place the cluster in.
+   * @default - a new VPC sized by the profile, with flow logs
+   */
+  readonly vpc?: ec2.IVpc;
+}
+
+const SUPPORTED_VERSIONS: Record<string, eks.KubernetesVersion> = {
+  [KUBERNETES_VERSION]: eks.KubernetesVersion.V1_35,
+};
+
+/**
+ * The EKS cluster the stack runs on: Kubernetes 1.35 in EKS Auto Mode (AWS runs the nodes, so
+ * there is no node group to patch), every control-plane log type, envelope encryption of
+ * Kubernetes Secrets with a rotating KMS key, and a private API endpoint by default.
+ */
+export class MlopsCluster extends Construct {
+  /** The VPC the cluster runs in. */
+  public readonly vpc: ec2.IVpc;
+  /** The EKS cluster. */
+  public readonly cluster: eks.Cluster;
+  /** The KMS key that encrypts Kubernetes Secrets in etcd. */
+  public readonly secretsKey: kms.Key;
+
+  constructor(scope: Construct, id: string, props: MlopsClusterProps = {}) {
+    super(scope, id);
+    const defaults = profileDefaults(props.profile ?? StackProfile.DEVELOPMENT);
+    const versionName = props.kubernetesVersion ?? KUBERNETES_VERSION;
+    const version = SUPPORTED_VERSIONS[versionName];
+    if (!version) {
+      throw new InvalidPropError(this, 'kubernetesVersion', versionName,
+        `allowed: ${Object.keys(SUPPORTED_VERSIONS).join(', ')} (the versions whose kubectl layer this library ships)`);
+    }
+
+    this.vpc = props.vpc ?? this.createVpc(defaults.maxAzs, defaults.natGateways, defaults.logRetention);
+
+    this.secretsKey = new kms.Key(this, 'SecretsKey', {
+      description: 'Envelope encryption of Kubernetes Secrets of the MLOps cluster',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.cluster = new eks.Cluster(this, 'Cluster', {
+      version,
+      vpc: this.vpc,
+      vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
+      defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
+      compute: { nodePools: ['system', 'general-purpose'] },
+      endpointAccess: props.endpointAccess ?? eks.EndpointAccess.PRIVATE,
+      secretsEncryptionKey: this.secretsKey,
+      clusterLogging: [
+        eks.ClusterLoggingTypes.API,
+        eks.ClusterLoggingTypes.AUDIT,
+        eks.ClusterLoggingTypes.AUTHENTICATOR,
+        eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
+        eks.ClusterLoggingTypes.SCHEDULER,
+      ],
+      kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
+    });
+
+    if (props.adminRoleArn) {
+      this.cluster.grantClusterAdmin('Admin', props.adminRoleArn);
+    }
+    const region = Stack.of(this).region;
+    new CfnOutput(this, 'UpdateKubeconfig', {
+      description: props.adminRoleArn
+        ? 'Configure kubectl (as the admin role)'
+        : 'Configure kubectl; first grant your role access: aws eks create-access-entry + associate-access-policy, or redeploy with adminRoleArn',
+      value: `aws eks update-kubeconfig --region ${region} --name ${this.cluster.clusterName}`,
+    });
+  }
+
+  private createVpc(maxAzs: number, natGateways: number | undefined, retention: logs.RetentionDays): ec2.Vpc {
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs,
+      natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        // Large private subnets: Auto Mode gives every pod a VPC address.
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
+      ],
+    });
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
+    // Tags the Auto Mode load-balancer controller uses to pick subnets for Services and Ingresses.
+    vpc.publicSubnets.forEach(subnet => Tags.of(subnet).add('kubernetes.io/role/elb', '1'));
+    vpc.privateSubnets.forEach(subnet => Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1'));
+    return vpc;
+  }
+}
+

@@ -1,0 +1,104 @@
+import { Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { DEFAULT_SECRET_STORE } from '../constructs/core/external-secret';
+import { RestrictedNamespace } from '../constructs/core/namespace';
+import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
+import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
+import { PodIdentityRole } from './pod-identity';
+
+/** Properties of `ExternalSecrets`. */
+export interface ExternalSecretsProps {
+  /** Cluster to install the operator into. */
+  readonly cluster: eks.ICluster;
+  /** Namespaces whose ExternalSecrets the ClusterSecretStore serves. */
+  readonly namespaces: string[];
+  /**
+   * Namespace of the operator.
+   * @default 'external-secrets'
+   */
+  readonly namespace?: string;
+}
+
+const SERVICE_ACCOUNT = 'external-secrets';
+
+// The chart's defaults are already hardened; we state them so a chart bump that relaxes one
+// cannot slip through, and so the "restricted" namespace admits every pod.
+const RESTRICTED_POD = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  runAsNonRoot: true,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/**
+ * External Secrets Operator (pinned Helm chart) plus a ClusterSecretStore for AWS Secrets Manager,
+ * authenticated by EKS Pod Identity. It is the only path by which a secret reaches a pod of the
+ * stack: components create `ExternalSecretObject`s and call `grantRead` for their secrets.
+ */
+export class ExternalSecrets extends Construct {
+  /** The Helm release of the operator. */
+  public readonly chart: eks.HelmChart;
+  /** Role of the operator; holds read access to exactly the secrets passed to `grantRead`. */
+  public readonly identity: PodIdentityRole;
+  /** The manifest holding the namespace-restricted ClusterSecretStore. */
+  public readonly store: eks.KubernetesManifest;
+  /** Name of the ClusterSecretStore for `ExternalSecretObject.storeName`. */
+  public readonly storeName = DEFAULT_SECRET_STORE;
+
+  constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
+    super(scope, id);
+    const namespace = props.namespace ?? 'external-secrets';
+
+    const app = new cdk8s.App();
+    const nsChart = new cdk8s.Chart(app, 'Namespace');
+    new RestrictedNamespace(nsChart, 'Namespace', namespace);
+    const nsManifest = props.cluster.addCdk8sChart(`${id}Namespace`, nsChart);
+
+    this.identity = new PodIdentityRole(this, 'Identity', {
+      cluster: props.cluster,
+      namespace,
+      serviceAccount: SERVICE_ACCOUNT,
+      description: 'External Secrets Operator: reads the stack\'s secrets from Secrets Manager',
+    });
+
+    this.chart = props.cluster.addHelmChart(`${id}Chart`, {
+      chart: EXTERNAL_SECRETS_CHART.chart,
+      repository: EXTERNAL_SECRETS_CHART.repository,
+      version: EXTERNAL_SECRETS_CHART.version,
+      release: 'external-secrets',
+      namespace,
+      createNamespace: false,
+      wait: true,
+      values: {
+        installCRDs: true,
+        serviceAccount: { create: true, name: SERVICE_ACCOUNT },
+        podSecurityContext: RESTRICTED_POD,
+        securityContext: RESTRICTED_CONTAINER,
+        webhook: { podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER },
+        certController: { podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER },
+      },
+    });
+    this.chart.node.addDependency(nsManifest);
+    // The operator must have its credentials before it first reconciles a store.
+    this.chart.node.addDependency(this.identity.association);
+
+    const storeChart = new AwsSecretStoreChart(app, 'Store', {
+      region: Stack.of(this).region,
+      namespaces: props.namespaces,
+    });
+    this.store = props.cluster.addCdk8sChart(`${id}Store`, storeChart);
+    // The ClusterSecretStore kind only exists once the chart has installed its CRDs.
+    this.store.node.addDependency(this.chart);
+  }
+
+  /** Lets the operator read `secret` (and decrypt it, if it uses a customer managed key). */
+  public grantRead(secret: secretsmanager.ISecret): iam.Grant {
+    return secret.grantRead(this.identity);
+  }
+}

@@ -1,0 +1,94 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { RestrictedNamespace } from '../constructs/core/namespace';
+import { MlopsCluster } from './cluster';
+import { DvcRemote, DvcRemoteProps } from './dvc-remote';
+import { ExternalSecrets } from './external-secrets';
+import { PodIdentityRole } from './pod-identity';
+import { StackProfile } from './profile';
+
+/** Properties of the reference `MlopsStack`. */
+export interface MlopsStackProps extends StackProps {
+  /**
+   * Cost and availability defaults of every component.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /**
+   * Namespace the MLOps workloads run in (Pod Security "restricted", served by the secret store).
+   * @default 'mlops'
+   */
+  readonly namespace?: string;
+  /**
+   * API endpoint access of the cluster; see `MlopsClusterProps.endpointAccess` for the trade-off.
+   * @default eks.EndpointAccess.PRIVATE
+   */
+  readonly endpointAccess?: eks.EndpointAccess;
+  /**
+   * ARN of an IAM role granted cluster-admin.
+   * @default - none; the stack outputs how to add one
+   */
+  readonly adminRoleArn?: string;
+  /**
+   * Settings of the DVC remote.
+   * @default - a KMS-encrypted, content-addressed remote under the `dvc` prefix
+   */
+  readonly dvc?: DvcRemoteProps;
+}
+
+/**
+ * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
+ * of the stack wired to it. Each part is exposed so that users can extend or replace it.
+ */
+export class MlopsStack extends Stack {
+  /** The profile every default was taken from. */
+  public readonly profile: StackProfile;
+  /** The cluster and its VPC. */
+  public readonly platform: MlopsCluster;
+  /** The EKS cluster. */
+  public readonly cluster: eks.Cluster;
+  /** The secret delivery path of the stack. */
+  public readonly externalSecrets: ExternalSecrets;
+  /** Namespace of the MLOps workloads. */
+  public readonly namespace: string;
+  /** The DVC remote. */
+  public readonly dvc: DvcRemote;
+
+  constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
+    super(scope, id, props);
+    this.profile = props.profile ?? StackProfile.DEVELOPMENT;
+    this.namespace = props.namespace ?? 'mlops';
+
+    this.platform = new MlopsCluster(this, 'Platform', {
+      profile: this.profile,
+      endpointAccess: props.endpointAccess,
+      adminRoleArn: props.adminRoleArn,
+    });
+    this.cluster = this.platform.cluster;
+
+    const workloads = new cdk8s.Chart(new cdk8s.App(), 'Workloads');
+    new RestrictedNamespace(workloads, 'Namespace', this.namespace);
+    this.cluster.addCdk8sChart('WorkloadNamespace', workloads);
+
+    this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', {
+      cluster: this.cluster,
+      namespaces: [this.namespace],
+    });
+
+    this.dvc = new DvcRemote(this, 'DvcRemote', props.dvc);
+  }
+
+  /**
+   * A role that pods running as `serviceAccount` in the workload namespace (or `namespace`) assume
+   * through EKS Pod Identity; grant it what the component needs.
+   */
+  public podIdentity(id: string, serviceAccount: string, namespace?: string): PodIdentityRole {
+    return new PodIdentityRole(this, id, {
+      cluster: this.cluster,
+      namespace: namespace ?? this.namespace,
+      serviceAccount,
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { Duration } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * What the stack is for. It sets every cost and availability default of the stack in one place
+ * (see `profileDefaults`); any single default can still be overridden through the props.
+ */
+export enum StackProfile {
+  /** Cheapest configuration that still works end to end: one NAT gateway, short log retention. */
+  DEVELOPMENT = 'development',
+  /** Highly available: one NAT gateway per AZ, longer retention, deletion protection. */
+  PRODUCTION = 'production',
+}
+
+/** The cost and availability defaults a `StackProfile` implies. */
+export interface ProfileDefaults {
+  /** NAT gateways in the VPC; `undefined` means one per availability zone. */
+  readonly natGateways?: number;
+  /** Availability zones the VPC spans. */
+  readonly maxAzs: number;
+  /** Retention of VPC flow logs and other operational logs. */
+  readonly logRetention: RetentionDays;
+  /** Days after which noncurrent object versions in data buckets expire. */
+  readonly noncurrentVersionExpiration: Duration;
+  /** Whether databases and other deletable stateful resources refuse deletion. */
+  readonly deletionProtection: boolean;
+}
+
+const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
+  [StackProfile.DEVELOPMENT]: {
+    natGateways: 1,
+    maxAzs: 2,
+    logRetention: RetentionDays.ONE_MONTH,
+    noncurrentVersionExpiration: Duration.days(90),
+    deletionProtection: false,
+  },
+  [StackProfile.PRODUCTION]: {
+    natGateways: undefined,
+    maxAzs: 3,
+    logRetention: RetentionDays.ONE_YEAR,
+    noncurrentVersionExpiration: Duration.days(90),
+    deletionProtection: true,
+  },
+};
+
+/** The defaults of one profile. */
+export function profileDefaults(profile: StackProfile): ProfileDefaults {
+  return DEFAULTS[profile];
+}
