@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../constructs/versions';
+import { acknowledgeAt, awsSolutions, logicalIdAt, managedPolicyFinding } from './nag';
 import { profileDefaults, StackProfile } from './profile';
 
 /** Properties of an `MlopsCluster`. */
@@ -95,6 +96,8 @@ export class MlopsCluster extends Construct {
       kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
     });
 
+    this.acknowledgeFindings();
+
     if (props.adminRoleArn) {
       this.cluster.grantClusterAdmin('Admin', props.adminRoleArn);
     }
@@ -105,6 +108,42 @@ export class MlopsCluster extends Construct {
         : 'Configure kubectl; first grant your role access: aws eks create-access-entry + associate-access-policy, or redeploy with adminRoleArn',
       value: `aws eks update-kubeconfig --region ${region} --name ${this.cluster.clusterName}`,
     });
+  }
+
+  /** The findings cdk-nag reports on resources aws-eks-v2 creates for us, each with its reason. */
+  private acknowledgeFindings(): void {
+    const cluster = this.cluster;
+    acknowledgeAt(cluster, 'Role/Resource',
+      'EKS Auto Mode requires these AWS managed policies on the cluster role (EKS user guide, "Auto Mode cluster IAM role"); AWS keeps them in step with the features Auto Mode uses',
+      ...['AmazonEKSClusterPolicy', 'AmazonEKSComputePolicy', 'AmazonEKSBlockStoragePolicy',
+        'AmazonEKSLoadBalancingPolicy', 'AmazonEKSNetworkingPolicy'].map(managedPolicyFinding));
+    acknowledgeAt(cluster, 'ClusternodePoolRole/Resource',
+      'EKS Auto Mode nodes need the AWS managed worker-node and ECR read-only policies (EKS user guide, "Auto Mode node IAM role")',
+      managedPolicyFinding('AmazonEKSWorkerNodePolicy'), managedPolicyFinding('AmazonEC2ContainerRegistryReadOnly'));
+    const provider = 'KubectlProvider';
+    acknowledgeAt(cluster, `${provider}/Handler/ServiceRole/Resource`,
+      'Role of the aws-eks-v2 kubectl handler Lambda (created by aws-cdk-lib): it runs in the VPC to reach the private API endpoint and pulls the kubectl/Helm layer, which these AWS managed policies cover',
+      managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
+      managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
+      managedPolicyFinding('AmazonEC2ContainerRegistryReadOnly'),
+      awsSolutions(`IAM4[Policy::${JSON.stringify({ 'Fn::If': [
+        logicalIdAt(cluster, `${provider}/Handler/HasEcrPublic`),
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly']] },
+        { Ref: 'AWS::NoValue' },
+      ] })}]`));
+    acknowledgeAt(cluster, `${provider}/Handler/Resource`,
+      'The kubectl handler runtime is pinned by aws-cdk-lib to the runtime its bundled handler is built and tested for; it moves with aws-cdk-lib upgrades',
+      awsSolutions('L1'));
+    acknowledgeAt(cluster, `${provider}/Provider/framework-onEvent/ServiceRole/Resource`,
+      'Role of the custom-resource provider framework Lambda of the kubectl provider (created by aws-cdk-lib), which runs in the VPC',
+      managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
+      managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'));
+    acknowledgeAt(cluster, `${provider}/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource`,
+      'The provider framework may invoke any version of its own kubectl handler function (":*" is the version qualifier of that one function ARN)',
+      awsSolutions(`IAM5[Resource::<${logicalIdAt(cluster, `${provider}/Handler/Resource`)}.Arn>:*]`));
+    acknowledgeAt(cluster, 'Resource',
+      'aws-eks-v2 sets EncryptionConfig.Resources to ["secrets"], the value the EKS API still documents for envelope encryption with a customer managed key; the CloudFormation schema only marks it deprecated',
+      'CloudFormation-Validate::W9009');
   }
 
   private createVpc(maxAzs: number, natGateways: number | undefined, retention: logs.RetentionDays): ec2.Vpc {

@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
 
 /** How objects in the DVC remote are encrypted at rest. */
 export enum DvcRemoteEncryption {
@@ -139,6 +140,10 @@ export class DvcRemote extends Construct {
       description: 'Read-write access to the DVC remote, for CI users and roles (dvc pull / dvc push)',
       statements: this.statements(true),
     });
+
+    acknowledgeAt(this.ciPolicy, 'Resource',
+      'DVC stores one object per file version under the remote prefix; the wildcard is that prefix and nothing wider',
+      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/${this.prefix}/*]`));
 
     const region = Stack.of(this).region;
     new CfnOutput(this, 'RemoteAddCommand', {

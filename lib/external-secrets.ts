@@ -26,9 +26,11 @@ export interface ExternalSecretsProps {
 const SERVICE_ACCOUNT = 'external-secrets';
 
 // The chart's defaults are already hardened; we state them so a chart bump that relaxes one
-// cannot slip through, and so the "restricted" namespace admits every pod.
-const RESTRICTED_POD = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
+// cannot slip through, and so the "restricted" namespace admits every pod. The chart renders a
+// security context only when its `enabled` key is true.
+const RESTRICTED_POD = { enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
 const RESTRICTED_CONTAINER = {
+  enabled: true,
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
   runAsNonRoot: true,

@@ -1,0 +1,77 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PROFILES, synthReference, tempDir } from './support/synth';
+
+/** Every acknowledgement recorded in the construct tree, as "path :: rule id". */
+function acknowledgements(app: App): { where: string; id: string; reason: string }[] {
+  return app.node.findAll().flatMap(c => c.node.metadata
+    .filter(m => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap(m => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ where: c.node.path, id, reason }))));
+}
+
+// The acknowledged findings, pinned: a new finding fails synth, and a new or widened
+// acknowledgement fails here until it is reviewed and added to this list.
+const OURS = [
+  'MlopsStack/DvcRemote/CiPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DvcRemoteBucket9380F5B1.Arn>/dvc/*]',
+  'MlopsStack/Platform/Cluster/ClusternodePoolRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
+  'MlopsStack/Platform/Cluster/ClusternodePoolRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSWorkerNodePolicy]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Handler/Resource :: AwsSolutions::AwsSolutions-L1',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Handler/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Handler/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Handler/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Handler/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::{"Fn::If":["PlatformClusterKubectlProviderHandlerHasEcrPublic93383F72",{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly"]]},{"Ref":"AWS::NoValue"}]}]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<PlatformClusterKubectlProviderHandler878759C4.Arn>:*]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Provider/framework-onEvent/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+  'MlopsStack/Platform/Cluster/KubectlProvider/Provider/framework-onEvent/ServiceRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+  'MlopsStack/Platform/Cluster/Resource :: CloudFormation-Validate::W9009',
+  'MlopsStack/Platform/Cluster/Role/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSBlockStoragePolicy]',
+  'MlopsStack/Platform/Cluster/Role/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSClusterPolicy]',
+  'MlopsStack/Platform/Cluster/Role/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSComputePolicy]',
+  'MlopsStack/Platform/Cluster/Role/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSLoadBalancingPolicy]',
+  'MlopsStack/Platform/Cluster/Role/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEKSNetworkingPolicy]',
+];
+
+// Recorded by aws-cdk-lib itself (stack.availabilityZones, ec2.FlowLog), pinned so an upgrade
+// that adds one is reviewed like our own.
+const FROM_AWS_CDK_LIB = [
+  'MlopsStack :: CloudFormation-Validate::W3010',
+  'MlopsStack/Platform/Vpc/FlowLog :: CloudFormation-Validate::F3002',
+  'MlopsStack/Platform/Vpc/FlowLog :: CloudFormation-Validate::F3003',
+];
+
+describe.each(PROFILES)('cdk-nag AwsSolutions on the %s reference stack', profile => {
+  const { app, outdir } = synthReference(profile);
+
+  test('synth passes the AwsSolutions pack with no unacknowledged finding', () => {
+    const report = JSON.parse(fs.readFileSync(path.join(outdir, 'validation-report.json'), 'utf8'));
+    const nag = report.pluginReports.find((r: any) => r.pluginName === 'AwsSolutions');
+    expect(nag).toBeDefined();
+    expect(nag.conclusion).toBe('success');
+    expect(nag.violations).toEqual([]);
+  });
+
+  const acks = acknowledgements(app);
+  const ours = acks.filter(a => !FROM_AWS_CDK_LIB.includes(`${a.where} :: ${a.id}`));
+
+  test('the acknowledged findings are exactly the reviewed list', () => {
+    expect(acks.map(a => `${a.where} :: ${a.id}`).sort()).toEqual([...OURS, ...FROM_AWS_CDK_LIB].sort());
+  });
+
+  test('each of our acknowledgements sits on one L1 resource, not a scope above it', () => {
+    for (const ack of ours) expect(ack.where).toMatch(/\/Resource$/);
+  });
+
+  test('each of our acknowledgements gives a specific reason', () => {
+    for (const ack of ours) expect(ack.reason.length).toBeGreaterThan(60);
+  });
+});
+
+test('the harness fails synth on an unacknowledged finding', () => {
+  const app = new App({ outdir: tempDir('nag-negative') });
+  new s3.Bucket(new Stack(app, 'Insecure'), 'NoLogsNoSsl');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).toThrow(/AwsSolutions-S10/);
+});

@@ -1,0 +1,56 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { KUBERNETES_VERSION } from '../../lib';
+import { tempDir } from './synth';
+
+export const ROOT = path.resolve(__dirname, '../..');
+/** CRDs of the custom resources the stack emits, kept beside the project (see ../shared/README.md). */
+export const SHARED_CRDS = path.resolve(ROOT, '../shared/crds');
+const VENV_BIN = path.join(ROOT, '.venv/bin');
+
+function tool(name: string): string {
+  const file = path.join(VENV_BIN, name);
+  if (!fs.existsSync(file)) {
+    throw new Error(`${file} is missing: run \`bash scripts/setup-tools.sh\` (npm test does it first)`);
+  }
+  return file;
+}
+
+/** Runs the pinned cfn-lint with the project's config; returns its exit code and output. */
+export function cfnLint(templates: string[]): { status: number; output: string } {
+  const run = spawnSync(tool('cfn-lint'), ['--config-file', path.join(ROOT, '.cfnlintrc.yaml'), '--', ...templates],
+    { encoding: 'utf8', cwd: ROOT });
+  return { status: run.status ?? -1, output: `${run.stdout}${run.stderr}` };
+}
+
+/** An object to validate and where it came from, for the report. */
+export interface SourcedObject {
+  readonly source: string;
+  readonly object: any;
+}
+
+/** Result of scripts/validate_k8s.py. */
+export interface ValidationReport {
+  readonly status: number;
+  readonly validated: number;
+  readonly failures: { source: string; kind: string; name: string; errors: string[] }[];
+}
+
+/**
+ * Validates Kubernetes objects strictly against the Kubernetes schema of the version the stack
+ * targets and against the CRDs in ../shared/crds.
+ */
+export function validateKubernetes(objects: SourcedObject[]): ValidationReport {
+  const input = path.join(tempDir('k8s'), 'objects.json');
+  fs.writeFileSync(input, JSON.stringify(objects));
+  const crdDirs = fs.readdirSync(SHARED_CRDS, { withFileTypes: true })
+    .filter(d => d.isDirectory()).flatMap(d => ['--crds', path.join(SHARED_CRDS, d.name)]);
+  const run = spawnSync(tool('python'), [path.join(ROOT, 'scripts/validate_k8s.py'),
+    '--kubernetes-version', `${KUBERNETES_VERSION}.0`, ...crdDirs, input], { encoding: 'utf8' });
+  if (run.status !== 0 && run.status !== 1) {
+    throw new Error(`validate_k8s.py failed (${run.status}): ${run.stderr}`);
+  }
+  const report = JSON.parse(run.stdout);
+  return { status: run.status, ...report };
+}
