@@ -2,6 +2,7 @@ import { Stack, StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
+import { assertDnsLabel } from '../constructs/core/errors';
 import { RestrictedNamespace } from '../constructs/core/namespace';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
@@ -60,6 +61,7 @@ export class MlopsStack extends Stack {
     super(scope, id, props);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
     this.namespace = props.namespace ?? 'mlops';
+    assertDnsLabel(this, 'namespace', this.namespace);
 
     this.platform = new MlopsCluster(this, 'Platform', {
       profile: this.profile,

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { InvalidPropError } from '../constructs/core/errors';
 
 /**
  * What the stack is for. It sets every cost and availability default of the stack in one place
@@ -46,4 +47,18 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
 /** The defaults of one profile. */
 export function profileDefaults(profile: StackProfile): ProfileDefaults {
   return DEFAULTS[profile];
+}
+
+/**
+ * The profile named by `value` (e.g. the `profile` context of the reference app).
+ * @param value the profile name; `undefined` means DEVELOPMENT
+ * @param source what supplied the value, for the error message
+ */
+export function parseProfile(value: unknown, source: string): StackProfile {
+  if (value === undefined) return StackProfile.DEVELOPMENT;
+  const profile = Object.values(StackProfile).find(p => p === value);
+  if (!profile) {
+    throw new InvalidPropError(source, 'profile', value, `allowed: ${Object.values(StackProfile).join(', ')}`);
+  }
+  return profile;
 }

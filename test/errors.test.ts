@@ -1,0 +1,47 @@
+import { App, Lazy, Stack } from 'aws-cdk-lib';
+import * as cdk8s from 'cdk8s';
+import {
+  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, MlopsCluster, MlopsStack, parseProfile,
+} from '../lib';
+
+const stack = () => new Stack(new App(), 'S');
+const dvc = (props: DvcRemoteProps) => () => new DvcRemote(stack(), 'Dvc', props);
+
+// Each message names the construct (its path), the prop and what is allowed.
+describe('bad input fails at synth with a clear message', () => {
+  test.each([
+    ['a bucket name with uppercase and "_"', dvc({ bucketName: 'My_Bucket' }), /S\/Dvc: invalid prop 'bucketName' = "My_Bucket"; allowed: 3-63 characters/],
+    ['a bucket name that is too short', dvc({ bucketName: 'ab' }), /'bucketName' = "ab"/],
+    ['a bucket name shaped like an IP address', dvc({ bucketName: '192.168.10.1' }), /not an IP address/],
+    ['a bucket name with ".."', dvc({ bucketName: 'a..b' }), /'bucketName' = "a..b"/],
+    ['noncurrent-version expiry of 0 days', dvc({ noncurrentVersionExpirationDays: 0 }), /S\/Dvc: invalid prop 'noncurrentVersionExpirationDays' = 0; allowed: a whole number greater than 0/],
+    ['noncurrent-version expiry of -5 days', dvc({ noncurrentVersionExpirationDays: -5 }), /'noncurrentVersionExpirationDays' = -5/],
+    ['noncurrent-version expiry of 1.5 days', dvc({ noncurrentVersionExpirationDays: 1.5 }), /'noncurrentVersionExpirationDays' = 1.5/],
+    ['expiry together with cloud versioning', dvc({ versionAware: true, noncurrentVersionExpirationDays: 30 }), /unset when versionAware is true/],
+    ['access-log retention of 0 days', dvc({ accessLogRetentionDays: 0 }), /'accessLogRetentionDays' = 0/],
+    ['a prefix with a leading "/"', dvc({ prefix: '/dvc' }), /S\/Dvc: invalid prop 'prefix' = "\/dvc"; allowed: a key prefix without leading or trailing/],
+    ['a prefix with a trailing "/"', dvc({ prefix: 'dvc/' }), /'prefix' = "dvc\/"/],
+    ['a remote name with a space', dvc({ remoteName: 'my remote' }), /'remoteName' = "my remote"; allowed: letters, digits/],
+    ['an unsupported Kubernetes version', () => new MlopsCluster(stack(), 'Platform', { kubernetesVersion: '1.29' }),
+      /S\/Platform: invalid prop 'kubernetesVersion' = "1.29"; allowed: 1.35/],
+    ['a workload namespace that is not a DNS label', () => new MlopsStack(new App(), 'Stack', { namespace: 'MLOps_Team' }),
+      /^Stack: invalid prop 'namespace' = "MLOps_Team"; allowed: an RFC 1123 DNS label/],
+    ['a secret store serving no namespace', () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: [] }),
+      /Store: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/],
+    ['an ExternalSecret with no key to copy', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
+      namespace: 'mlops', secretName: 'db', remoteSecret: 'prod/db', keys: [], component: 'x',
+    }), /C\/Db: invalid prop 'keys' = \[\]; allowed: at least one key/],
+    ['an ExternalSecret with an invalid name', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
+      namespace: 'mlops', secretName: 'DB.Credentials', remoteSecret: 'prod/db', keys: [{ secretKey: 'p', property: 'p' }], component: 'x',
+    }), /invalid prop 'secretName' = "DB.Credentials"/],
+    ['an unknown profile in the app context', () => parseProfile('staging', 'bin/app.ts (context)'),
+      /bin\/app.ts \(context\): invalid prop 'profile' = "staging"; allowed: development, production/],
+  ])('%s', (_name, build, message) => {
+    expect(build).toThrow(message);
+  });
+});
+
+test('values only known at deploy time (CDK tokens) are not rejected at synth', () => {
+  const name = Lazy.string({ produce: () => 'decided-at-deploy' });
+  expect(() => new DvcRemote(stack(), 'Dvc', { bucketName: name })).not.toThrow();
+});

@@ -1,0 +1,140 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { EXTERNAL_SECRETS_CHART, MlopsStack, StackProfile } from '../lib';
+import { synthReference } from './support/synth';
+
+const dev = synthReference(StackProfile.DEVELOPMENT);
+const prod = synthReference(StackProfile.PRODUCTION);
+
+describe('profiles set the cost and availability defaults', () => {
+  test('DEVELOPMENT runs one NAT gateway', () => {
+    dev.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  });
+
+  test('PRODUCTION runs one NAT gateway per AZ', () => {
+    const publicSubnets = Object.values(prod.template.findResources('AWS::EC2::Subnet', {
+      Properties: { MapPublicIpOnLaunch: true },
+    })).length;
+    expect(publicSubnets).toBeGreaterThanOrEqual(2);
+    prod.template.resourceCountIs('AWS::EC2::NatGateway', publicSubnets);
+  });
+
+  test('PRODUCTION spans three AZs when the environment is known', () => {
+    const app = new App();
+    const stack = new MlopsStack(app, 'Env', { profile: StackProfile.PRODUCTION, env: { account: '123456789012', region: 'eu-west-1' } });
+    Template.fromStack(stack).resourceCountIs('AWS::EC2::NatGateway', 3);
+  });
+
+  test.each([[dev, 30], [prod, 365]])('flow logs are on, kept by profile', (synth, days) => {
+    synth.template.hasResourceProperties('AWS::EC2::FlowLog', { ResourceType: 'VPC', TrafficType: 'ALL' });
+    synth.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: days });
+  });
+});
+
+describe('the EKS cluster', () => {
+  const { template } = dev;
+
+  test('runs Kubernetes 1.35 in Auto Mode with every control-plane log and KMS-encrypted Secrets', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      Version: '1.35',
+      ComputeConfig: { Enabled: true, NodePools: ['system', 'general-purpose'] },
+      Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map(Type => ({ Type })) } },
+      EncryptionConfig: [{ Provider: { KeyArn: Match.anyValue() }, Resources: ['secrets'] }],
+      AccessConfig: { AuthenticationMode: 'API' },
+    });
+  });
+
+  test('keeps the API endpoint private by default', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', {
+      ResourcesVpcConfig: Match.objectLike({ EndpointPrivateAccess: true, EndpointPublicAccess: false }),
+    });
+  });
+
+  test('grants cluster-admin to the admin role through an access entry', () => {
+    const stack = new MlopsStack(new App(), 'Admin', { adminRoleArn: 'arn:aws:iam::123456789012:role/PlatformAdmin' });
+    const entries = Template.fromStack(stack).findResources('AWS::EKS::AccessEntry', {
+      Properties: { PrincipalArn: 'arn:aws:iam::123456789012:role/PlatformAdmin' },
+    });
+    const [entry] = Object.values(entries) as any[];
+    expect(entry.Properties.AccessPolicies).toHaveLength(1);
+    expect(entry.Properties.AccessPolicies[0].AccessScope).toEqual({ Type: 'cluster' });
+    expect(JSON.stringify(entry.Properties.AccessPolicies[0].PolicyArn)).toMatch(/:cluster-access-policy\/AmazonEKSClusterAdminPolicy"/);
+  });
+
+  test('outputs the kubeconfig command', () => {
+    const outputs = Object.entries(template.findOutputs('*'));
+    expect(outputs.some(([k, o]) => k.includes('UpdateKubeconfig') && JSON.stringify(o.Value).includes('aws eks update-kubeconfig'))).toBe(true);
+  });
+});
+
+describe('External Secrets', () => {
+  const { template } = dev;
+
+  test('installs the pinned chart with its CRDs and hardened pods', () => {
+    const chart = template.findResources('Custom::AWSCDK-EKS-HelmChart');
+    const [props] = Object.values(chart).map((r: any) => r.Properties);
+    expect(props).toMatchObject({
+      Chart: EXTERNAL_SECRETS_CHART.chart,
+      Repository: EXTERNAL_SECRETS_CHART.repository,
+      Version: EXTERNAL_SECRETS_CHART.version,
+      Namespace: 'external-secrets',
+    });
+    const values = JSON.parse(props.Values);
+    expect(values.installCRDs).toBe(true);
+    for (const part of [values, values.webhook, values.certController]) {
+      expect(part.securityContext).toMatchObject({
+        enabled: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      });
+      expect(part.podSecurityContext).toMatchObject({ enabled: true, runAsNonRoot: true });
+    }
+  });
+
+  test('authenticates with EKS Pod Identity for exactly its ServiceAccount', () => {
+    const values = JSON.parse((Object.values(template.findResources('Custom::AWSCDK-EKS-HelmChart'))[0] as any).Properties.Values);
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+      Namespace: 'external-secrets', ServiceAccount: values.serviceAccount.name,
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({
+        Principal: { Service: 'pods.eks.amazonaws.com' },
+        Action: ['sts:AssumeRole', 'sts:TagSession'],
+        Condition: { StringEquals: Match.objectLike({
+          'aws:RequestTag/kubernetes-namespace': 'external-secrets',
+          'aws:RequestTag/kubernetes-service-account': 'external-secrets',
+          'aws:RequestTag/eks-cluster-name': Match.anyValue(),
+        }) },
+      })] },
+    });
+  });
+
+  test('applies the ClusterSecretStore only after the chart installed its CRDs', () => {
+    const chartId = Object.keys(template.findResources('Custom::AWSCDK-EKS-HelmChart'))[0];
+    const stores = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .filter((r: any) => JSON.stringify(r.Properties.Manifest).includes('ClusterSecretStore'));
+    expect(stores).toHaveLength(1);
+    expect((stores[0] as any).DependsOn).toContain(chartId);
+  });
+
+  test('grantRead lets the operator read exactly that secret', () => {
+    const stack = new MlopsStack(new App(), 'Grant');
+    const secret = new secretsmanager.Secret(stack, 'DbSecret');
+    stack.externalSecrets.grantRead(secret);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Stack.of(stack).getLogicalId(stack.externalSecrets.identity.role.node.defaultChild as any) }],
+      PolicyDocument: { Statement: [Match.objectLike({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { Ref: Match.stringLikeRegexp('^DbSecret') },
+      })] },
+    });
+  });
+});
+
+test('podIdentity() gives a component its own role in the workload namespace', () => {
+  const stack = new MlopsStack(new App(), 'Component');
+  const identity = stack.podIdentity('MlflowIdentity', 'mlflow');
+  expect(identity.role).toBeDefined();
+  Template.fromStack(stack).hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'mlops', ServiceAccount: 'mlflow' });
+});

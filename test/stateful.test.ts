@@ -1,0 +1,64 @@
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import { StackProfile } from '../lib';
+import { synthReference } from './support/synth';
+
+/** Resource types that hold data or the keys to it. */
+const STATEFUL_TYPES = [
+  'AWS::S3::Bucket', 'AWS::KMS::Key', 'AWS::RDS::DBInstance', 'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup', 'AWS::ElastiCache::CacheCluster', 'AWS::ElastiCache::ServerlessCache',
+  'AWS::DynamoDB::Table', 'AWS::EFS::FileSystem', 'AWS::Logs::LogGroup', 'AWS::SecretsManager::Secret',
+];
+const KEEPS_DATA = ['Retain', 'Snapshot', 'RetainExceptOnCreate'];
+
+function statefulResources(template: any): Record<string, any> {
+  return Object.fromEntries(Object.entries(template.Resources as Record<string, any>)
+    .filter(([, r]) => STATEFUL_TYPES.includes(r.Type)));
+}
+
+// Pinned: a refactor that renames one of these would make CloudFormation create a new, empty
+// resource and orphan (or delete) the old one. Changing this list is a migration, not a cleanup.
+const PINNED_LOGICAL_IDS = {
+  DvcRemoteAccessLogsB81CB56D: 'AWS::S3::Bucket',
+  DvcRemoteBucket9380F5B1: 'AWS::S3::Bucket',
+  DvcRemoteKeyD7308BAF: 'AWS::KMS::Key',
+  PlatformFlowLogsD65C18D7: 'AWS::Logs::LogGroup',
+  PlatformSecretsKey34DD3095: 'AWS::KMS::Key',
+};
+
+describe('stateful resources', () => {
+  const dev = synthReference(StackProfile.DEVELOPMENT).template.toJSON();
+  const prod = synthReference(StackProfile.PRODUCTION).template.toJSON();
+
+  test.each([['development', dev], ['production', prod]])('%s: each is retained or snapshotted on delete and on replacement', (_p, template) => {
+    const stateful = statefulResources(template);
+    expect(Object.keys(stateful).length).toBeGreaterThan(0);
+    const losesData = Object.entries(stateful)
+      .filter(([, r]) => !KEEPS_DATA.includes(r.DeletionPolicy) || !KEEPS_DATA.includes(r.UpdateReplacePolicy))
+      .map(([id, r]) => `${id} (${r.Type}): DeletionPolicy=${r.DeletionPolicy}, UpdateReplacePolicy=${r.UpdateReplacePolicy}`);
+    expect(losesData).toEqual([]);
+  });
+
+  test('their logical IDs are pinned', () => {
+    const types = (t: any) => Object.fromEntries(Object.entries(statefulResources(t)).map(([id, r]) => [id, r.Type]));
+    expect(types(dev)).toEqual(PINNED_LOGICAL_IDS);
+    expect(types(prod)).toEqual(PINNED_LOGICAL_IDS);
+  });
+
+  test('changing unrelated props keeps every stateful resource and what would force its replacement', () => {
+    const variant = synthReference(StackProfile.DEVELOPMENT, {
+      namespace: 'ml-platform',
+      adminRoleArn: 'arn:aws:iam::123456789012:role/PlatformAdmin',
+      endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24'),
+      dvc: { noncurrentVersionExpirationDays: 30, remoteName: 'team' },
+    }).template.toJSON();
+    const before = statefulResources(dev);
+    const after = statefulResources(variant);
+    expect(Object.keys(after).sort()).toEqual(Object.keys(before).sort());
+    // Properties whose change replaces the resource: a name, and for buckets the encryption key.
+    for (const id of Object.keys(before)) {
+      for (const prop of ['BucketName', 'KeySpec', 'KeyUsage', 'LogGroupName', 'DBInstanceIdentifier', 'DBClusterIdentifier']) {
+        expect({ id, prop, value: after[id].Properties?.[prop] }).toEqual({ id, prop, value: before[id].Properties?.[prop] });
+      }
+    }
+  });
+});
