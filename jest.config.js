@@ -8,4 +8,5 @@ module.exports = {
   testTimeout: 120000,
   // Synthesizing EKS stacks is CPU-bound; one worker per core.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
