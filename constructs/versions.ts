@@ -32,3 +32,29 @@ export const EXTERNAL_SECRETS_CHART: PinnedChart = {
 
 /** Kubernetes minor version the stack targets and validates its manifests against. */
 export const KUBERNETES_VERSION = '1.35';
+
+/** An image pinned to one tag, with the upstream release it is. */
+export interface PinnedImage {
+  /** Repository, e.g. `ghcr.io/mlflow/mlflow`. */
+  readonly repository: string;
+  /** Tag. */
+  readonly tag: string;
+  /** Upstream release the tag is (also the PyPI version the contract test runs). */
+  readonly release: string;
+}
+
+/**
+ * MLflow's official image, `-full` variant: the base image has neither the PostgreSQL driver nor
+ * boto3 (mlflow/mlflow docker/README.md; `-full` exists from v3.9.0). The contract test runs
+ * `mlflow==release` from PyPI with the same flags.
+ */
+export const MLFLOW_IMAGE: PinnedImage = {
+  repository: 'ghcr.io/mlflow/mlflow',
+  tag: 'v3.16.1-full',
+  release: '3.16.1',
+};
+
+/** `repository:tag` of a pinned image. */
+export function imageRef(image: PinnedImage): string {
+  return `${image.repository}:${image.tag}`;
+}

@@ -1,17 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { InvalidPropError } from '../constructs/core/errors';
+import { StackProfile } from '../constructs/core/profile';
 
-/**
- * What the stack is for. It sets every cost and availability default of the stack in one place
- * (see `profileDefaults`); any single default can still be overridden through the props.
- */
-export enum StackProfile {
-  /** Cheapest configuration that still works end to end: one NAT gateway, short log retention. */
-  DEVELOPMENT = 'development',
-  /** Highly available: one NAT gateway per AZ, longer retention, deletion protection. */
-  PRODUCTION = 'production',
-}
+export { StackProfile };
 
 /** The cost and availability defaults a `StackProfile` implies. */
 export interface ProfileDefaults {

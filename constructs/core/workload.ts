@@ -1,0 +1,72 @@
+import { k8s } from 'cdk8s-plus-27';
+
+/**
+ * Pod and container settings every workload of the library shares, so hardening and probes are
+ * fixed in one place. They meet the Pod Security Standard "restricted" that our namespaces enforce.
+ */
+
+/** UID/GID the library's containers run as when the image does not set a non-root user. */
+export const NON_ROOT_ID = 10001;
+
+/** Pod-level security context: non-root, RuntimeDefault seccomp, volumes group-owned by the pod. */
+export function restrictedPodSecurityContext(id: number = NON_ROOT_ID): k8s.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: id,
+    runAsGroup: id,
+    fsGroup: id,
+    fsGroupChangePolicy: 'OnRootMismatch',
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Container-level security context: read-only root, no privilege escalation, no capabilities. */
+export function restrictedContainerSecurityContext(): k8s.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+}
+
+/** Timings of the probes of an HTTP server. */
+export interface HttpProbeTimings {
+  /** Seconds between probes. */
+  readonly periodSeconds: number;
+  /** Seconds a probe may take. */
+  readonly timeoutSeconds: number;
+  /** Consecutive failures before the probe fails. */
+  readonly failureThreshold: number;
+}
+
+/** Startup, readiness and liveness probes on one HTTP path of a named container port. */
+export function httpProbes(path: string, port: string, startupSeconds: number): {
+  startupProbe: k8s.Probe; readinessProbe: k8s.Probe; livenessProbe: k8s.Probe;
+} {
+  const get = { path, port: k8s.IntOrString.fromString(port) };
+  return {
+    // Generous start-up window; liveness only counts once the server has started.
+    startupProbe: { httpGet: get, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: Math.ceil(startupSeconds / 5) },
+    readinessProbe: { httpGet: get, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
+    livenessProbe: { httpGet: get, periodSeconds: 20, timeoutSeconds: 5, failureThreshold: 3 },
+  };
+}
+
+/** Spread replicas over zones (hard) and nodes (soft). */
+export function zoneSpread(selector: Record<string, string>): k8s.TopologySpreadConstraint[] {
+  return [
+    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: selector } },
+    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+  ];
+}
+
+/** Requests and memory limit of a container (no CPU limit: throttling hurts latency more than sharing). */
+export function resources(cpu: string, memory: string): k8s.ResourceRequirements {
+  return {
+    requests: { cpu: k8s.Quantity.fromString(cpu), memory: k8s.Quantity.fromString(memory) },
+    limits: { memory: k8s.Quantity.fromString(memory) },
+  };
+}

@@ -1,0 +1,316 @@
+import { Chart, ChartProps } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
+import { standardLabels } from '../core/labels';
+import { StackProfile } from '../core/profile';
+import {
+  httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
+} from '../core/workload';
+import { imageRef, MLFLOW_IMAGE } from '../versions';
+import { allowedHosts } from './allowed-hosts';
+import { MIGRATE_SCRIPT } from './migrate';
+
+/** Label a pod must carry for the NetworkPolicy to let it reach MLflow. */
+export const MLFLOW_CLIENT_LABEL = 'mlflow.cdk-mlops-stack.io/client';
+
+/** MLflow's port inside the pod and on the Service. */
+export const MLFLOW_PORT = 5000;
+
+/** An Ingress in front of MLflow. */
+export interface MlflowIngressOptions {
+  /** Host name users reach MLflow at; added to MLflow's allowed hosts and CORS origins. */
+  readonly host: string;
+  /**
+   * Ingress class.
+   * @default 'alb'
+   */
+  readonly className?: string;
+  /**
+   * Namespace of an in-cluster ingress controller allowed through the NetworkPolicy.
+   * @default - none; use `allowFromCidrs` for a controller outside the cluster (ALB)
+   */
+  readonly controllerNamespace?: string;
+  /**
+   * Address ranges allowed through the NetworkPolicy, for load balancers that send traffic
+   * straight to pod IPs (the AWS ALB in IP mode sends from the VPC's subnets).
+   * @default - none
+   */
+  readonly allowFromCidrs?: string[];
+}
+
+/** Properties of an `MlflowServer`. */
+export interface MlflowServerProps extends ChartProps {
+  /**
+   * Namespace to run in (must exist).
+   * @default 'mlflow'
+   */
+  readonly namespace?: string;
+  /**
+   * Name of the Deployment, Service and ServiceAccount.
+   * @default 'mlflow'
+   */
+  readonly name?: string;
+  /**
+   * Sets replicas, workers and resources.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /** Name of the Secret holding the backend store URI (`postgresql+psycopg2://...`). */
+  readonly backendStoreSecretName: string;
+  /**
+   * Key of the URI in that Secret.
+   * @default 'uri'
+   */
+  readonly backendStoreSecretKey?: string;
+  /** Where the server stores artifacts it proxies, `s3://bucket/prefix`. Clients need no S3 access. */
+  readonly artifactsDestination: string;
+  /**
+   * Endpoint of an S3-compatible store (MinIO, Ceph); leave unset for AWS S3.
+   * @default - AWS S3
+   */
+  readonly s3EndpointUrl?: string;
+  /**
+   * AWS region of the artifact bucket, for the S3 client.
+   * @default - the AWS SDK's own resolution
+   */
+  readonly awsRegion?: string;
+  /**
+   * Replicas of the server.
+   * @default 1 in DEVELOPMENT, 2 in PRODUCTION (PRODUCTION refuses fewer than 2)
+   */
+  readonly replicas?: number;
+  /**
+   * uvicorn worker processes per replica.
+   * @default 2 in DEVELOPMENT, 4 in PRODUCTION
+   */
+  readonly workers?: number;
+  /**
+   * Cluster DNS domain, for the in-cluster host names MLflow accepts.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Annotations of the ServiceAccount (e.g. `eks.amazonaws.com/role-arn` for IRSA).
+   * @default - none; on EKS the stack uses Pod Identity, which needs no annotation
+   */
+  readonly serviceAccountAnnotations?: { [key: string]: string };
+  /**
+   * Exposes MLflow through an Ingress.
+   * @default - in-cluster only
+   */
+  readonly ingress?: MlflowIngressOptions;
+}
+
+interface ProfileSettings { replicas: number; workers: number; cpu: string; memory: string }
+
+const PROFILE: Record<StackProfile, ProfileSettings> = {
+  // One uvicorn worker of MLflow idles at about 300 MiB; memory is sized for the workers plus uploads.
+  [StackProfile.DEVELOPMENT]: { replicas: 1, workers: 2, cpu: '250m', memory: '1Gi' },
+  [StackProfile.PRODUCTION]: { replicas: 2, workers: 4, cpu: '1', memory: '3Gi' },
+};
+
+/** Mount point of the writable scratch volume; also HOME and TMPDIR. */
+const SCRATCH = '/tmp';
+
+/**
+ * The MLflow tracking server and model registry for any Kubernetes cluster.
+ *
+ * Artifacts are proxied by the server to `artifactsDestination`, so clients need only the
+ * tracking URI. A `db-upgrade` init container runs `mlflow db upgrade` under a PostgreSQL
+ * advisory lock before the server starts, so replicas starting together migrate once. The
+ * server accepts only its in-cluster service names (and the ingress host) in the Host header,
+ * and the NetworkPolicy admits only pods labelled `mlflow.cdk-mlops-stack.io/client: "true"`.
+ * There is no login: access control is the NetworkPolicy (and the ingress in front, if any).
+ */
+export class MlflowServer extends Chart {
+  /** The server Deployment. */
+  public readonly deployment: k8s.KubeDeployment;
+  /** The ClusterIP Service. */
+  public readonly service: k8s.KubeService;
+  /** The ServiceAccount pods run as (bind cloud permissions to it). */
+  public readonly serviceAccount: k8s.KubeServiceAccount;
+  /** The NetworkPolicy admitting clients. */
+  public readonly networkPolicy: k8s.KubeNetworkPolicy;
+  /** The PodDisruptionBudget, when there is more than one replica. */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** The Ingress, when `ingress` is set. */
+  public readonly ingress?: k8s.KubeIngress;
+  /** `http://name.namespace.svc.<domain>:5000`, the tracking URI for in-cluster clients. */
+  public readonly trackingUri: string;
+  /** Host header values the server accepts. */
+  public readonly allowedHosts: string[];
+
+  constructor(scope: Construct, id: string, props: MlflowServerProps) {
+    super(scope, id, { ...props, namespace: props.namespace ?? 'mlflow' });
+    const namespace = props.namespace ?? 'mlflow';
+    const name = props.name ?? 'mlflow';
+    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const settings = PROFILE[profile];
+    const replicas = props.replicas ?? settings.replicas;
+    const workers = props.workers ?? settings.workers;
+    const domain = props.clusterDomain ?? 'cluster.local';
+    this.validate(props, { namespace, name, profile, replicas, workers, domain });
+
+    const labels = standardLabels('mlflow', name, MLFLOW_IMAGE.release);
+    const selector = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/instance': name };
+    this.allowedHosts = allowedHosts(name, namespace, domain, MLFLOW_PORT, props.ingress?.host);
+    this.trackingUri = `http://${name}.${namespace}.svc.${domain}:${MLFLOW_PORT}`;
+
+    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
+      metadata: { name, labels, annotations: props.serviceAccountAnnotations },
+      automountServiceAccountToken: false,
+    });
+
+    const common: k8s.EnvVar[] = [
+      {
+        name: 'MLFLOW_BACKEND_STORE_URI',
+        valueFrom: { secretKeyRef: { name: props.backendStoreSecretName, key: props.backendStoreSecretKey ?? 'uri' } },
+      },
+      { name: 'HOME', value: SCRATCH },
+      { name: 'TMPDIR', value: SCRATCH },
+      // No usage reports leave the cluster.
+      { name: 'MLFLOW_DISABLE_TELEMETRY', value: 'true' },
+      { name: 'DO_NOT_TRACK', value: 'true' },
+      ...(props.s3EndpointUrl ? [{ name: 'MLFLOW_S3_ENDPOINT_URL', value: props.s3EndpointUrl }] : []),
+      ...(props.awsRegion ? [{ name: 'AWS_DEFAULT_REGION', value: props.awsRegion }] : []),
+    ];
+    const scratchMount = { name: 'scratch', mountPath: SCRATCH };
+
+    const server: k8s.Container = {
+      name: 'mlflow',
+      image: imageRef(MLFLOW_IMAGE),
+      command: ['mlflow', 'server'],
+      args: [
+        '--host', '0.0.0.0',
+        '--port', String(MLFLOW_PORT),
+        '--workers', String(workers),
+        '--serve-artifacts',
+        '--artifacts-destination', props.artifactsDestination,
+      ],
+      env: [
+        ...common,
+        // Set through the environment, where MLflow also honours them with gunicorn; see allowed-hosts.ts.
+        { name: 'MLFLOW_SERVER_ALLOWED_HOSTS', value: this.allowedHosts.join(',') },
+        ...(props.ingress ? [{ name: 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS', value: `https://${props.ingress.host}` }] : []),
+      ],
+      ports: [{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }],
+      ...httpProbes('/health', 'http', 120),
+      resources: resources(settings.cpu, settings.memory),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [scratchMount],
+    };
+
+    const migrate: k8s.Container = {
+      name: 'db-upgrade',
+      image: imageRef(MLFLOW_IMAGE),
+      command: ['python', '-c', MIGRATE_SCRIPT],
+      env: common,
+      resources: resources('250m', '512Mi'),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [scratchMount],
+    };
+
+    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: selector },
+        // Keep full capacity during a rollout: a new pod must be ready before an old one goes.
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: name,
+            automountServiceAccountToken: false,
+            securityContext: restrictedPodSecurityContext(),
+            initContainers: [migrate],
+            containers: [server],
+            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }],
+            ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
+          },
+        },
+      },
+    });
+
+    this.service = new k8s.KubeService(this, 'Service', {
+      metadata: { name, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector,
+        ports: [{ name: 'http', port: MLFLOW_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+      },
+    });
+
+    if (replicas > 1) {
+      this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Disruption', {
+        metadata: { name, labels },
+        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
+      });
+    }
+
+    const ingressPeers: k8s.NetworkPolicyPeer[] = [
+      ...(props.ingress?.controllerNamespace
+        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.ingress.controllerNamespace } } }]
+        : []),
+      ...(props.ingress?.allowFromCidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
+    ];
+    this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name, labels },
+      spec: {
+        podSelector: { matchLabels: selector },
+        policyTypes: ['Ingress'],
+        ingress: [{
+          from: [
+            { namespaceSelector: {}, podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } } },
+            ...ingressPeers,
+          ],
+          ports: [{ port: k8s.IntOrString.fromNumber(MLFLOW_PORT), protocol: 'TCP' }],
+        }],
+      },
+    });
+
+    if (props.ingress) {
+      this.ingress = new k8s.KubeIngress(this, 'Ingress', {
+        metadata: { name, labels },
+        spec: {
+          ingressClassName: props.ingress.className ?? 'alb',
+          rules: [{
+            host: props.ingress.host,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: MLFLOW_PORT } } } }] },
+          }],
+        },
+      });
+    }
+  }
+
+  private validate(props: MlflowServerProps, v: {
+    namespace: string; name: string; profile: StackProfile; replicas: number; workers: number; domain: string;
+  }): void {
+    assertDnsLabel(this, 'namespace', v.namespace);
+    assertDnsLabel(this, 'name', v.name);
+    assertDnsLabel(this, 'backendStoreSecretName', props.backendStoreSecretName);
+    assertPositiveInteger(this, 'replicas', v.replicas);
+    assertPositiveInteger(this, 'workers', v.workers);
+    if (v.profile === StackProfile.PRODUCTION && v.replicas < 2) {
+      throw new InvalidPropError(this, 'replicas', v.replicas, 'allowed: at least 2 in PRODUCTION, so a node or zone loss does not stop tracking');
+    }
+    const dest = props.artifactsDestination;
+    if (!isUnresolved(dest) && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/.test(dest)) {
+      throw new InvalidPropError(this, 'artifactsDestination', dest,
+        'allowed: an S3 URI "s3://<bucket>[/<prefix>]"; the server proxies artifacts there, so clients need no storage credentials');
+    }
+    if (props.s3EndpointUrl && !isUnresolved(props.s3EndpointUrl) && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(props.s3EndpointUrl)) {
+      throw new InvalidPropError(this, 's3EndpointUrl', props.s3EndpointUrl, 'allowed: an http(s):// URL');
+    }
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v.domain)) {
+      throw new InvalidPropError(this, 'clusterDomain', v.domain, 'allowed: a DNS name such as cluster.local');
+    }
+    const host = props.ingress?.host;
+    if (host !== undefined && !isUnresolved(host)
+      && !/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/.test(host)) {
+      throw new InvalidPropError(this, 'ingress.host', host, 'allowed: a lowercase fully qualified DNS name such as mlflow.example.com');
+    }
+  }
+}
+

@@ -1,0 +1,21 @@
+// Renders the charts the contract tests run, with the endpoints of the local emulators. The
+// tests read containers, commands, args, env and probes from these files, never from copies.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk8s from 'cdk8s';
+import { MlflowServer } from '../../constructs/mlflow/mlflow-server';
+import { CONTRACT } from '../../test/contract/endpoints';
+
+const outdir = process.argv[2];
+if (!outdir) throw new Error('usage: render.ts <outdir>');
+
+const app = new cdk8s.App();
+const mlflow = new MlflowServer(app, 'Mlflow', {
+  namespace: CONTRACT.mlflow.namespace,
+  backendStoreSecretName: CONTRACT.mlflow.secretName,
+  artifactsDestination: CONTRACT.mlflow.artifactsDestination,
+  s3EndpointUrl: CONTRACT.s3EndpointUrl,
+  awsRegion: CONTRACT.awsRegion,
+});
+fs.writeFileSync(path.join(outdir, 'mlflow.json'), JSON.stringify(mlflow.toJson(), null, 1));
+fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, null, 1));

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the contract tests run: the pinned Python packages into .venv-contract
+# (git-ignored) and Debian's PostgreSQL server when it is missing. Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "contract setup: installing Debian's postgresql" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+  # The package starts a cluster on the default port; the tests run their own on 127.0.0.1.
+  service postgresql stop >/dev/null 2>&1 || true
+fi
+
+requirements=test/contract/requirements.txt
+stamp=.venv-contract/.requirements.sha256
+wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [ -x .venv-contract/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; then
+  exit 0
+fi
+echo "contract setup: installing pinned packages into .venv-contract" >&2
+rm -rf .venv-contract
+"${PYTHON:-python3}" -m venv .venv-contract
+.venv-contract/bin/pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
+echo "$wanted" > "$stamp"

@@ -1,0 +1,64 @@
+"""What the kubelet does with a container spec, for running it on this machine.
+
+Only the parts the contract tests need: environment variables (literal, or from a Secret the
+test supplies), Kubernetes' $(VAR) expansion in command and args, and probe URLs. Nothing here
+adds flags or variables: what runs is what the manifest says.
+"""
+import json
+import os
+import re
+
+
+def load_objects(name):
+    with open(os.path.join(os.environ['CONTRACT_MANIFESTS'], name)) as f:
+        return json.load(f)
+
+
+def load_endpoints():
+    with open(os.path.join(os.environ['CONTRACT_MANIFESTS'], 'endpoints.json')) as f:
+        return json.load(f)
+
+
+def find(objects, kind):
+    matches = [o for o in objects if o['kind'] == kind]
+    assert len(matches) == 1, f'expected one {kind}, found {len(matches)}'
+    return matches[0]
+
+
+def container_env(container, secrets):
+    """The container's environment as the kubelet builds it (secretKeyRef resolved from `secrets`)."""
+    env = {}
+    for var in container.get('env', []):
+        if 'value' in var:
+            env[var['name']] = expand(var['value'], env)
+        else:
+            ref = var['valueFrom']['secretKeyRef']
+            env[var['name']] = secrets[ref['name']][ref['key']]
+    return env
+
+
+_REF = re.compile(r'\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)')
+
+
+def expand(text, env):
+    """Kubernetes variable expansion: $(VAR) from earlier variables, $$ escapes, unknown kept."""
+    def sub(m):
+        if m.group(0) == '$$':
+            return '$'
+        return env.get(m.group(1), m.group(0))
+    return _REF.sub(sub, text)
+
+
+def argv(container, env):
+    return [expand(a, env) for a in container.get('command', []) + container.get('args', [])]
+
+
+def port_number(container, port):
+    if isinstance(port, int):
+        return port
+    return next(p['containerPort'] for p in container['ports'] if p.get('name') == port)
+
+
+def probe_path(container, probe):
+    get = container[probe]['httpGet']
+    return get['path'], port_number(container, get['port'])

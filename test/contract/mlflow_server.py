@@ -1,0 +1,94 @@
+"""Runs the MLflow pod of the synthesized manifest on this machine.
+
+The init containers run to completion in order, then the server container starts; command, args
+and env are the manifest's. The only substitutions are endpoints and secret values: the
+Secret's URI points at the local PostgreSQL, the listen address is 127.0.0.1 (not 0.0.0.0),
+and the AWS key pair that EKS Pod Identity would inject is moto's.
+"""
+import contextlib
+import copy
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import requests
+
+import k8s
+from services import EMULATOR_CREDENTIALS
+
+VENV_BIN = os.path.dirname(sys.executable)
+
+
+class RunningServer:
+    def __init__(self, pod_spec, port, started, ready):
+        self.pod_spec = pod_spec
+        self.port = port
+        self.start_to_ready_seconds = ready - started
+        self.container = pod_spec['containers'][0]
+
+    @property
+    def env(self):
+        return {e['name']: e.get('value') for e in self.container.get('env', [])}
+
+    def url(self, path):
+        return f'http://127.0.0.1:{self.port}{path}'
+
+
+def pod_spec_of(objects):
+    return copy.deepcopy(k8s.find(objects, 'Deployment')['spec']['template']['spec'])
+
+
+def _process_env(container, secrets):
+    # A clean environment, like a container's: nothing leaks in from the developer's shell.
+    env = {'PATH': f'{VENV_BIN}:/usr/bin:/bin', 'LANG': 'C.UTF-8'}
+    env.update(EMULATOR_CREDENTIALS)
+    env.update(k8s.container_env(container, secrets))
+    return env
+
+
+def _bind_loopback(argv):
+    return ['127.0.0.1' if i > 0 and argv[i - 1] == '--host' else a for i, a in enumerate(argv)]
+
+
+def run_init_containers(pod_spec, secrets, timeout=300):
+    for container in pod_spec.get('initContainers', []):
+        result = subprocess.run(k8s.argv(container, _process_env(container, secrets)),
+                                env=_process_env(container, secrets), capture_output=True, text=True, timeout=timeout)
+        if result.returncode != 0:
+            raise RuntimeError(f'init container {container["name"]} failed ({result.returncode}):\n{result.stderr[-3000:]}')
+
+
+@contextlib.contextmanager
+def run_server(pod_spec, secrets, ready_timeout=180):
+    """Runs the init containers, then the server until its readiness probe passes."""
+    run_init_containers(pod_spec, secrets)
+    container = pod_spec['containers'][0]
+    env = _process_env(container, secrets)
+    argv = _bind_loopback(k8s.argv(container, env))
+    path, port = k8s.probe_path(container, 'readinessProbe')
+    log = tempfile.NamedTemporaryFile(prefix='contract-mlflow-', suffix='.log', delete=False)
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = started + ready_timeout
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f'mlflow server exited with {proc.returncode}:\n{open(log.name).read()[-3000:]}')
+            try:
+                if requests.get(f'http://127.0.0.1:{port}{path}', timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'not ready after {ready_timeout}s:\n{open(log.name).read()[-3000:]}')
+            time.sleep(0.2)
+        yield RunningServer(pod_spec, port, started, time.monotonic())
+    finally:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+        os.unlink(log.name)

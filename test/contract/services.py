@@ -1,0 +1,84 @@
+"""Debian's PostgreSQL and moto's S3 server on 127.0.0.1, started and stopped by the tests."""
+import contextlib
+import glob
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def _wait_port(port, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(('127.0.0.1', port)) == 0:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f'nothing listens on 127.0.0.1:{port} after {timeout}s')
+
+
+def _assert_free(port):
+    with socket.socket() as s:
+        if s.connect_ex(('127.0.0.1', port)) == 0:
+            raise RuntimeError(f'127.0.0.1:{port} is already in use; stop what holds it')
+
+
+@contextlib.contextmanager
+def postgres(port):
+    """A throw-away cluster; yields a function that creates a database and returns its URI."""
+    _assert_free(port)
+    bindir = sorted(glob.glob('/usr/lib/postgresql/*/bin'))[-1]
+    # PostgreSQL refuses to run as root; as root we run it as Debian's `postgres` user.
+    as_postgres = ['runuser', '-u', 'postgres', '--'] if os.geteuid() == 0 else []
+    home = tempfile.mkdtemp(prefix='contract-pg-')
+    data, pwfile = os.path.join(home, 'data'), os.path.join(home, 'pwfile')
+    with open(pwfile, 'w') as f:
+        f.write('postgres-admin\n')
+    if as_postgres:
+        for path in (home, pwfile):
+            shutil.chown(path, 'postgres', 'postgres')
+    subprocess.run(as_postgres + [f'{bindir}/initdb', '-D', data, '-A', 'scram-sha-256', '-U', 'postgres',
+                                  f'--pwfile={pwfile}'], check=True, capture_output=True)
+    subprocess.run(as_postgres + [f'{bindir}/pg_ctl', '-D', data, '-w', '-l', f'{data}/server.log', 'start', '-o',
+                                  f'-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=200'],
+                   check=True, capture_output=True)
+    try:
+        _wait_port(port)
+
+        def create_database(name):
+            import psycopg2
+            password = secrets.token_urlsafe(18)
+            admin = psycopg2.connect(host='127.0.0.1', port=port, user='postgres', password='postgres-admin', dbname='postgres')
+            admin.autocommit = True
+            with admin.cursor() as cur:
+                cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
+                cur.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+            admin.close()
+            return f'postgresql+psycopg2://{name}:{password}@127.0.0.1:{port}/{name}'
+        yield create_database
+    finally:
+        subprocess.run(as_postgres + [f'{bindir}/pg_ctl', '-D', data, '-m', 'fast', 'stop'], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# moto accepts any key pair; these stand in for what EKS Pod Identity gives the server pod.
+EMULATOR_CREDENTIALS = {'AWS_ACCESS_KEY_ID': 'contract-test', 'AWS_SECRET_ACCESS_KEY': 'contract-test'}
+
+
+@contextlib.contextmanager
+def s3_emulator(port):
+    _assert_free(port)
+    log = tempfile.NamedTemporaryFile(prefix='contract-moto-', suffix='.log', delete=False)
+    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'moto_server'), '-H', '127.0.0.1', '-p', str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_port(port)
+        yield f'http://127.0.0.1:{port}'
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        os.unlink(log.name)
