@@ -1,9 +1,12 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import {
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
+} from './data-bucket';
 import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
 
 /** How objects in the DVC remote are encrypted at rest. */
@@ -84,55 +87,22 @@ export class DvcRemote extends Construct {
 
   constructor(scope: Construct, id: string, props: DvcRemoteProps = {}) {
     super(scope, id);
-    // Deliver access logs under a bucket policy, not the legacy LogDeliveryWrite ACL, whatever the
-    // user's cdk.json says: context set here is inherited by the buckets created below.
-    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+    useBucketPolicyForAccessLogs(this);
     this.prefix = props.prefix ?? 'dvc';
     this.versionAware = props.versionAware ?? false;
     const remoteName = props.remoteName ?? 'storage';
     this.validate(props, remoteName);
-    const expiryDays = props.noncurrentVersionExpirationDays ?? (this.versionAware ? undefined : 90);
 
-    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      // S3 server access logging can only deliver to SSE-S3 buckets.
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ expiration: Duration.days(props.accessLogRetentionDays ?? 365) }],
-    });
-
-    const useKms = (props.encryption ?? DvcRemoteEncryption.KMS) === DvcRemoteEncryption.KMS;
-    if (useKms) {
-      this.encryptionKey = new kms.Key(this, 'Key', {
-        description: `Encryption of the DVC remote ${this.node.path}`,
-        enableKeyRotation: true,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogs', props.accessLogRetentionDays ?? 365);
+    if ((props.encryption ?? DvcRemoteEncryption.KMS) === DvcRemoteEncryption.KMS) {
+      this.encryptionKey = createDataKey(this, 'Key', `Encryption of the DVC remote ${this.node.path}`);
     }
-
-    this.bucket = new s3.Bucket(this, 'Bucket', {
+    this.bucket = createDataBucket(this, 'Bucket', {
       bucketName: props.bucketName,
-      versioned: true,
-      encryption: useKms ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
       encryptionKey: this.encryptionKey,
-      // One data key per bucket instead of one KMS call per object: DVC pushes many small files.
-      bucketKeyEnabled: useKms,
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      serverAccessLogsBucket: this.accessLogsBucket,
-      serverAccessLogsPrefix: 'dvc-remote/',
-      removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [
-        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
-        ...(expiryDays !== undefined
-          ? [{ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(expiryDays) }]
-          : []),
-      ],
+      accessLogsBucket: this.accessLogsBucket,
+      accessLogsPrefix: 'dvc-remote/',
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? (this.versionAware ? undefined : 90),
     });
     this.url = `s3://${this.bucket.bucketName}/${this.prefix}`;
 
@@ -174,47 +144,17 @@ export class DvcRemote extends Construct {
   }
 
   private grant(grantee: iam.IGrantable, write: boolean): iam.Grant {
-    const grants = this.statements(write).map(statement => iam.Grant.addToPrincipal({
-      grantee,
-      actions: statement.actions,
-      resourceArns: statement.resources,
-      conditions: statement.conditions,
-    }));
-    return grants.reduce((a, b) => a.combine(b));
+    return grantStatements(grantee, this.statements(write));
   }
 
   /**
-   * The statements DVC needs (its docs list exactly s3:ListBucket, GetObject, PutObject and
-   * DeleteObject); cloud versioning also reads object versions, SSE-KMS needs Decrypt to read and
-   * GenerateDataKey to write. Object actions are limited to the prefix. ListBucket is not narrowed
-   * by an s3:prefix condition: without unconditional ListBucket, S3 answers a HEAD of a missing key
-   * with 403 instead of 404, which DVC reports as "Forbidden ... HeadObject". The bucket is
-   * dedicated to DVC, so listing it reveals nothing else.
+   * What DVC needs (its docs list s3:ListBucket, GetObject, PutObject and DeleteObject), on the
+   * remote prefix; cloud versioning also reads object versions.
    */
   private statements(write: boolean): iam.PolicyStatement[] {
-    const objects = this.bucket.arnForObjects(`${this.prefix}/*`);
-    const statements = [
-      new iam.PolicyStatement({
-        actions: this.versionAware ? ['s3:ListBucket', 's3:ListBucketVersions'] : ['s3:ListBucket'],
-        resources: [this.bucket.bucketArn],
-      }),
-      new iam.PolicyStatement({
-        actions: [
-          's3:GetObject',
-          ...(this.versionAware ? ['s3:GetObjectVersion'] : []),
-          ...(write ? ['s3:PutObject', 's3:DeleteObject'] : []),
-        ],
-        resources: [objects],
-      }),
-    ];
-    if (this.encryptionKey) {
-      statements.push(new iam.PolicyStatement({
-        actions: write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
-        resources: [this.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(this).region}.amazonaws.com` } },
-      }));
-    }
-    return statements;
+    return prefixAccessStatements({
+      bucket: this.bucket, encryptionKey: this.encryptionKey, prefix: this.prefix, write, versions: this.versionAware,
+    });
   }
 
   private validate(props: DvcRemoteProps, remoteName: string): void {

@@ -7,6 +7,7 @@ import { RestrictedNamespace } from '../constructs/core/namespace';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
 import { ExternalSecrets } from './external-secrets';
+import { Mlflow, MlflowOptions } from './mlflow';
 import { PodIdentityRole } from './pod-identity';
 import { StackProfile } from './profile';
 
@@ -37,11 +38,16 @@ export interface MlopsStackProps extends StackProps {
    * @default - a KMS-encrypted, content-addressed remote under the `dvc` prefix
    */
   readonly dvc?: DvcRemoteProps;
+  /**
+   * Settings of the MLflow tracking server and model registry.
+   * @default - sized by `profile`, in-cluster only
+   */
+  readonly mlflow?: MlflowOptions;
 }
 
 /**
  * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
- * of the stack wired to it. Each part is exposed so that users can extend or replace it.
+ * of the stack wired to it (DVC remote, MLflow). Each part is exposed so that users can extend or replace it.
  */
 export class MlopsStack extends Stack {
   /** The profile every default was taken from. */
@@ -56,6 +62,8 @@ export class MlopsStack extends Stack {
   public readonly namespace: string;
   /** The DVC remote. */
   public readonly dvc: DvcRemote;
+  /** MLflow: database, artifact bucket, pods. */
+  public readonly mlflow: Mlflow;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -72,7 +80,7 @@ export class MlopsStack extends Stack {
 
     const workloads = new cdk8s.Chart(new cdk8s.App(), 'Workloads');
     new RestrictedNamespace(workloads, 'Namespace', this.namespace);
-    this.cluster.addCdk8sChart('WorkloadNamespace', workloads);
+    const workloadNamespace = this.cluster.addCdk8sChart('WorkloadNamespace', workloads);
 
     this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', {
       cluster: this.cluster,
@@ -80,6 +88,17 @@ export class MlopsStack extends Stack {
     });
 
     this.dvc = new DvcRemote(this, 'DvcRemote', props.dvc);
+
+    this.mlflow = new Mlflow(this, 'Mlflow', {
+      ...props.mlflow,
+      cluster: this.cluster,
+      vpc: this.platform.vpc,
+      externalSecrets: this.externalSecrets,
+      namespace: this.namespace,
+      profile: this.profile,
+      accessLogsBucket: this.dvc.accessLogsBucket,
+    });
+    this.mlflow.manifest.node.addDependency(workloadNamespace);
   }
 
   /**

@@ -17,6 +17,22 @@ export interface ProfileDefaults {
   readonly noncurrentVersionExpiration: Duration;
   /** Whether databases and other deletable stateful resources refuse deletion. */
   readonly deletionProtection: boolean;
+  /** PostgreSQL databases of the components (MLflow, later Dagster). */
+  readonly database: DatabaseDefaults;
+}
+
+/** Sizing and resilience of a component's PostgreSQL database. */
+export interface DatabaseDefaults {
+  /** Instance class, e.g. `t4g.micro`. */
+  readonly instanceType: string;
+  /** Standby in a second AZ with automatic failover. */
+  readonly multiAz: boolean;
+  /** Days of automated backups (point-in-time recovery window). */
+  readonly backupRetentionDays: number;
+  /** Performance Insights (7 days of history, free tier). */
+  readonly performanceInsights: boolean;
+  /** Initial storage; storage autoscaling grows it up to ten times this. */
+  readonly allocatedStorageGiB: number;
 }
 
 const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
@@ -26,6 +42,8 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     logRetention: RetentionDays.ONE_MONTH,
     noncurrentVersionExpiration: Duration.days(90),
     deletionProtection: false,
+    // The smallest Graviton class; PostgreSQL and MLflow's schema fit easily.
+    database: { instanceType: 't4g.micro', multiAz: false, backupRetentionDays: 1, performanceInsights: false, allocatedStorageGiB: 20 },
   },
   [StackProfile.PRODUCTION]: {
     natGateways: undefined,
@@ -33,6 +51,8 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     logRetention: RetentionDays.ONE_YEAR,
     noncurrentVersionExpiration: Duration.days(90),
     deletionProtection: true,
+    // Non-burstable, so sustained logging load is not throttled by CPU credits.
+    database: { instanceType: 'm7g.large', multiAz: true, backupRetentionDays: 14, performanceInsights: true, allocatedStorageGiB: 50 },
   },
 };
 

@@ -30,7 +30,7 @@ describe('bad input fails at synth with a clear message', () => {
       /Store: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/],
     ['an ExternalSecret with no key to copy', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
       namespace: 'mlops', secretName: 'db', remoteSecret: 'prod/db', keys: [], component: 'x',
-    }), /C\/Db: invalid prop 'keys' = \[\]; allowed: at least one key/],
+    }), /C\/Db: invalid prop 'keys' = \[\]; allowed: at least one key to copy, or a template/],
     ['an ExternalSecret with an invalid name', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
       namespace: 'mlops', secretName: 'DB.Credentials', remoteSecret: 'prod/db', keys: [{ secretKey: 'p', property: 'p' }], component: 'x',
     }), /invalid prop 'secretName' = "DB.Credentials"/],

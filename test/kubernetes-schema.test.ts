@@ -1,6 +1,6 @@
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, ExternalSecretObject, KubernetesManifests, RestrictedNamespace,
+  AwsSecretStoreChart, ExternalSecretObject, KubernetesManifests, MlflowServer, RestrictedNamespace, StackProfile,
 } from '../lib';
 import { PROFILES, synthReference } from './support/synth';
 import { SourcedObject, validateKubernetes } from './support/tools';
@@ -18,6 +18,12 @@ function standaloneCharts(): SourcedObject[] {
     component: 'example',
   });
   new AwsSecretStoreChart(app, 'Store', { region: 'eu-west-1', namespaces: ['team-a', 'team-b'] });
+  const mlflow = { backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
+  new MlflowServer(app, 'MlflowDev', { ...mlflow, namespace: 'team-a' });
+  new MlflowServer(app, 'MlflowProd', {
+    ...mlflow, namespace: 'team-b', profile: StackProfile.PRODUCTION, s3EndpointUrl: 'http://minio:9000',
+    ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'], controllerNamespace: 'ingress-nginx' },
+  });
   return app.charts.flatMap(c => c.toJson().map(object => ({ source: `cdk8s:${c.node.id}`, object })));
 }
 
@@ -40,6 +46,8 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the s
     const kinds = new Set(objects.map(o => `${o.object.apiVersion}/${o.object.kind}`));
     expect(kinds).toEqual(new Set([
       'v1/Namespace', 'external-secrets.io/v1/ClusterSecretStore', 'external-secrets.io/v1/ExternalSecret',
+      'apps/v1/Deployment', 'v1/Service', 'v1/ServiceAccount', 'networking.k8s.io/v1/NetworkPolicy',
+      'policy/v1/PodDisruptionBudget', 'networking.k8s.io/v1/Ingress',
     ]));
   });
 });

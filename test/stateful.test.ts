@@ -21,6 +21,10 @@ const PINNED_LOGICAL_IDS = {
   DvcRemoteAccessLogsB81CB56D: 'AWS::S3::Bucket',
   DvcRemoteBucket9380F5B1: 'AWS::S3::Bucket',
   DvcRemoteKeyD7308BAF: 'AWS::KMS::Key',
+  MlflowArtifactKey98EFB27B: 'AWS::KMS::Key',
+  MlflowArtifacts3D6BA9CD: 'AWS::S3::Bucket',
+  MlflowDatabase34AD818F: 'AWS::RDS::DBInstance',
+  MlopsStackMlflowDatabaseSecret1FE24464853fe476eeba2ae847b86c46f1a9a0a5: 'AWS::SecretsManager::Secret',
   PlatformFlowLogsD65C18D7: 'AWS::Logs::LogGroup',
   PlatformSecretsKey34DD3095: 'AWS::KMS::Key',
 };

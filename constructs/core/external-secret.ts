@@ -19,8 +19,18 @@ export interface ExternalSecretObjectProps {
   readonly secretName: string;
   /** Name (or ARN) of the secret in the external store. */
   readonly remoteSecret: string;
-  /** Keys to copy; each must name a JSON property of the remote secret. */
-  readonly keys: ExternalSecretKey[];
+  /**
+   * Keys to copy; each must name a JSON property of the remote secret.
+   * @default - none; then `template` must be set
+   */
+  readonly keys?: ExternalSecretKey[];
+  /**
+   * Keys of the Kubernetes Secret rendered by ESO's template engine (v2, Go templates) from all
+   * JSON properties of the remote secret, e.g. `{ uri: 'postgresql://{{ .username }}:...' }`.
+   * The rendering happens in the cluster: the values never appear in a manifest.
+   * @default - no templated keys
+   */
+  readonly template?: { [key: string]: string };
   /**
    * Name of the ClusterSecretStore to read from.
    * @default 'aws-secrets-manager'
@@ -56,17 +66,22 @@ export class ExternalSecretObject extends ApiObject {
       spec: {
         refreshInterval: props.refreshInterval ?? '1h',
         secretStoreRef: { kind: 'ClusterSecretStore', name: props.storeName ?? DEFAULT_SECRET_STORE },
-        target: { name: props.secretName, creationPolicy: 'Owner', deletionPolicy: 'Retain' },
-        data: props.keys.map(k => ({
-          secretKey: k.secretKey,
-          remoteRef: { key: props.remoteSecret, property: k.property },
-        })),
+        target: {
+          name: props.secretName,
+          creationPolicy: 'Owner',
+          deletionPolicy: 'Retain',
+          ...(props.template ? { template: { engineVersion: 'v2', mergePolicy: 'Replace', data: props.template } } : {}),
+        },
+        ...(props.keys?.length ? {
+          data: props.keys.map(k => ({ secretKey: k.secretKey, remoteRef: { key: props.remoteSecret, property: k.property } })),
+        } : {}),
+        ...(props.template ? { dataFrom: [{ extract: { key: props.remoteSecret } }] } : {}),
       },
     });
     assertDnsLabel(this, 'namespace', props.namespace);
     assertDnsLabel(this, 'secretName', props.secretName);
-    if (props.keys.length === 0) {
-      throw new InvalidPropError(this, 'keys', props.keys, 'allowed: at least one key to copy');
+    if (!props.keys?.length && !Object.keys(props.template ?? {}).length) {
+      throw new InvalidPropError(this, 'keys', props.keys ?? [], 'allowed: at least one key to copy, or a template');
     }
   }
 }

@@ -1,0 +1,147 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/**
+ * The buckets of the stack that hold data (DVC remote, MLflow artifacts, ...) are built here, so
+ * they share one hardened shape: versioned, encrypted, private, TLS 1.2+ only, access-logged,
+ * owner-enforced and retained when the stack or the construct goes away.
+ */
+
+/** Options of `createDataBucket`. */
+export interface DataBucketOptions {
+  /** Bucket name; generated when unset. */
+  readonly bucketName?: string;
+  /** Customer managed key for SSE-KMS; SSE-S3 when unset. */
+  readonly encryptionKey?: kms.IKey;
+  /** Where server access logs go. */
+  readonly accessLogsBucket: s3.IBucket;
+  /** Key prefix of this bucket's access logs. */
+  readonly accessLogsPrefix: string;
+  /** Days after which noncurrent versions are deleted; kept forever when unset. */
+  readonly noncurrentVersionExpirationDays?: number;
+}
+
+const ACCESS_LOGS_BY_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
+
+/**
+ * Makes buckets below `scope` receive access logs under a bucket policy, not the legacy
+ * LogDeliveryWrite ACL, whatever the user's cdk.json says. Context can only be set before a
+ * construct has children, so call it first in the constructor of a construct with data buckets.
+ */
+export function useBucketPolicyForAccessLogs(scope: Construct): void {
+  if (scope.node.tryGetContext(ACCESS_LOGS_BY_POLICY) !== true) scope.node.setContext(ACCESS_LOGS_BY_POLICY, true);
+}
+
+function assertBucketPolicyForAccessLogs(scope: Construct): void {
+  if (scope.node.tryGetContext(ACCESS_LOGS_BY_POLICY) !== true) {
+    throw new Error(`${scope.node.path}: call useBucketPolicyForAccessLogs(this) at the start of the constructor`);
+  }
+}
+
+/** A bucket that receives S3 server access logs, kept for `retentionDays`. */
+export function createAccessLogsBucket(scope: Construct, id: string, retentionDays: number): s3.Bucket {
+  assertBucketPolicyForAccessLogs(scope);
+  return new s3.Bucket(scope, id, {
+    // S3 server access logging can only deliver to SSE-S3 buckets.
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [{ expiration: Duration.days(retentionDays) }],
+  });
+}
+
+/** A hardened, retained, versioned bucket for data. */
+export function createDataBucket(scope: Construct, id: string, options: DataBucketOptions): s3.Bucket {
+  assertBucketPolicyForAccessLogs(scope);
+  const kmsKey = options.encryptionKey;
+  return new s3.Bucket(scope, id, {
+    bucketName: options.bucketName,
+    versioned: true,
+    encryption: kmsKey ? s3.BucketEncryption.KMS : s3.BucketEncryption.S3_MANAGED,
+    encryptionKey: kmsKey,
+    // One data key per bucket instead of one KMS call per object.
+    bucketKeyEnabled: kmsKey !== undefined,
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    serverAccessLogsBucket: options.accessLogsBucket,
+    serverAccessLogsPrefix: options.accessLogsPrefix,
+    removalPolicy: RemovalPolicy.RETAIN,
+    lifecycleRules: [
+      { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ...(options.noncurrentVersionExpirationDays !== undefined
+        ? [{ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(options.noncurrentVersionExpirationDays) }]
+        : []),
+    ],
+  });
+}
+
+/** A retained, rotating customer managed key for one data bucket. */
+export function createDataKey(scope: Construct, id: string, description: string): kms.Key {
+  return new kms.Key(scope, id, { description, enableKeyRotation: true, removalPolicy: RemovalPolicy.RETAIN });
+}
+
+/** What `prefixAccessStatements` grants. */
+export interface PrefixAccess {
+  /** The bucket. */
+  readonly bucket: s3.IBucket;
+  /** The bucket's customer managed key, if any. */
+  readonly encryptionKey?: kms.IKey;
+  /** Key prefix the object actions are limited to. */
+  readonly prefix: string;
+  /** Whether to allow put and delete as well as get. */
+  readonly write: boolean;
+  /** Also read object versions (and list them). */
+  readonly versions?: boolean;
+}
+
+/**
+ * Statements for object access under one prefix: list the bucket, get (and put/delete) objects
+ * under the prefix, and use the key through S3 only. ListBucket is not narrowed by an s3:prefix
+ * condition: without unconditional ListBucket, S3 answers a HEAD of a missing key with 403
+ * instead of 404, which S3 clients (DVC, MLflow's boto3) report as "Forbidden". Our data buckets
+ * are dedicated to one component, so listing reveals nothing else.
+ */
+export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatement[] {
+  const statements = [
+    new iam.PolicyStatement({
+      actions: access.versions ? ['s3:ListBucket', 's3:ListBucketVersions'] : ['s3:ListBucket'],
+      resources: [access.bucket.bucketArn],
+    }),
+    new iam.PolicyStatement({
+      actions: [
+        's3:GetObject',
+        ...(access.versions ? ['s3:GetObjectVersion'] : []),
+        ...(access.write ? ['s3:PutObject', 's3:DeleteObject'] : []),
+      ],
+      resources: [access.bucket.arnForObjects(`${access.prefix}/*`)],
+    }),
+  ];
+  if (access.encryptionKey) {
+    statements.push(new iam.PolicyStatement({
+      actions: access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
+      resources: [access.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
+    }));
+  }
+  return statements;
+}
+
+/** Adds `statements` to `grantee`'s policy and returns the combined grant. */
+export function grantStatements(grantee: iam.IGrantable, statements: iam.PolicyStatement[]): iam.Grant {
+  return statements
+    .map(statement => iam.Grant.addToPrincipal({
+      grantee,
+      actions: statement.actions,
+      resourceArns: statement.resources,
+      conditions: statement.conditions,
+    }))
+    .reduce((a, b) => a.combine(b));
+}

@@ -1,0 +1,199 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { ExternalSecretObject } from '../constructs/core/external-secret';
+import { StackProfile } from '../constructs/core/profile';
+import { MlflowIngressOptions, MlflowServer } from '../constructs/mlflow/mlflow-server';
+import {
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
+} from './data-bucket';
+import { ExternalSecrets } from './external-secrets';
+import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt } from './nag';
+import { PodIdentityRole } from './pod-identity';
+import { profileDefaults } from './profile';
+
+/** What a user chooses about MLflow; the stack supplies the rest (`MlflowProps`). */
+export interface MlflowOptions {
+  /**
+   * Database instance class, e.g. `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)`.
+   * @default - t4g.micro in DEVELOPMENT, m7g.large in PRODUCTION
+   */
+  readonly databaseInstanceType?: ec2.InstanceType;
+  /**
+   * Replicas of the server.
+   * @default - 1 in DEVELOPMENT, 2 in PRODUCTION
+   */
+  readonly replicas?: number;
+  /**
+   * uvicorn workers per replica.
+   * @default - 2 in DEVELOPMENT, 4 in PRODUCTION
+   */
+  readonly workers?: number;
+  /**
+   * Exposes MLflow through an Ingress.
+   * @default - in-cluster only
+   */
+  readonly ingress?: MlflowIngressOptions;
+}
+
+/** Properties of `Mlflow`. */
+export interface MlflowProps extends MlflowOptions {
+  /** The cluster MLflow runs on. */
+  readonly cluster: eks.ICluster;
+  /** The VPC of the cluster; the database goes in its private subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The secret path of the cluster; MLflow's database URI reaches the pods through it. */
+  readonly externalSecrets: ExternalSecrets;
+  /** Namespace of MLflow (must exist and be served by the secret store). */
+  readonly namespace: string;
+  /**
+   * Sets database size and resilience, replicas, workers and pod resources.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /**
+   * Bucket for the S3 access logs of the artifact bucket.
+   * @default - a new access-log bucket
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+}
+
+const DATABASE_NAME = 'mlflow';
+const ARTIFACT_PREFIX = 'mlflow';
+const DB_SECRET = 'mlflow-db';
+// Characters that would need escaping in a URI's userinfo are left out of the generated password.
+const URI_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\^=,';
+
+/**
+ * MLflow on EKS: a PostgreSQL backend (RDS, sized by profile, TLS-only, encrypted, private,
+ * reachable only from the cluster), a versioned, encrypted, retained artifact bucket that only
+ * the MLflow pods can use (Pod Identity, artifact prefix only), the database URI delivered by
+ * External Secrets, and the `MlflowServer` chart.
+ */
+export class Mlflow extends Construct {
+  /** The PostgreSQL backend store. */
+  public readonly database: rds.DatabaseInstance;
+  /** The artifact bucket. */
+  public readonly artifactBucket: s3.Bucket;
+  /** The key encrypting the artifact bucket. */
+  public readonly artifactKey: kms.Key;
+  /** The role of the MLflow pods. */
+  public readonly identity: PodIdentityRole;
+  /** The Kubernetes side. */
+  public readonly server: MlflowServer;
+  /** The manifest applying `server` to the cluster. */
+  public readonly manifest: eks.KubernetesManifest;
+  /** Tracking URI for in-cluster clients. */
+  public readonly trackingUri: string;
+
+  constructor(scope: Construct, id: string, props: MlflowProps) {
+    super(scope, id);
+    useBucketPolicyForAccessLogs(this);
+    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const defaults = profileDefaults(profile);
+    const db = defaults.database;
+
+    this.database = new rds.DatabaseInstance(this, 'Database', {
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+      instanceType: props.databaseInstanceType ?? new ec2.InstanceType(db.instanceType),
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      databaseName: DATABASE_NAME,
+      credentials: rds.Credentials.fromGeneratedSecret('mlflow', { excludeCharacters: URI_UNSAFE }),
+      multiAz: db.multiAz,
+      allocatedStorage: db.allocatedStorageGiB,
+      maxAllocatedStorage: db.allocatedStorageGiB * 10,
+      storageType: rds.StorageType.GP3,
+      storageEncrypted: true,
+      backupRetention: Duration.days(db.backupRetentionDays),
+      deletionProtection: defaults.deletionProtection,
+      removalPolicy: RemovalPolicy.SNAPSHOT,
+      enablePerformanceInsights: db.performanceInsights,
+      iamAuthentication: true,
+      autoMinorVersionUpgrade: true,
+      copyTagsToSnapshot: true,
+      parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
+        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+        parameters: { 'rds.force_ssl': '1' },
+      }),
+    });
+    // The password lives only here; losing the secret with the stack would lock the snapshot out.
+    // (database.secret is the attachment; the secret itself is the construct below it.)
+    (constructAt(this.database, 'Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.database.connections.allowDefaultPortFrom(props.cluster.clusterSecurityGroup, 'MLflow pods (EKS Auto Mode nodes)');
+    props.externalSecrets.grantRead(this.database.secret!);
+
+    this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow artifacts ${this.node.path}`);
+    this.artifactBucket = createDataBucket(this, 'Artifacts', {
+      encryptionKey: this.artifactKey,
+      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsPrefix: 'mlflow-artifacts/',
+    });
+
+    const server = new cdk8s.App();
+    this.server = new MlflowServer(server, 'Mlflow', {
+      namespace: props.namespace,
+      profile,
+      backendStoreSecretName: DB_SECRET,
+      artifactsDestination: `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`,
+      awsRegion: Stack.of(this).region,
+      replicas: props.replicas,
+      workers: props.workers,
+      ingress: props.ingress,
+    });
+    new ExternalSecretObject(this.server, 'DatabaseUri', {
+      namespace: props.namespace,
+      secretName: DB_SECRET,
+      remoteSecret: this.database.secret!.secretArn,
+      component: 'mlflow',
+      // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);
+      // sslmode=require because the parameter group refuses plain connections.
+      template: {
+        uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?sslmode=require`,
+      },
+    });
+
+    this.identity = new PodIdentityRole(this, 'Identity', {
+      cluster: props.cluster,
+      namespace: props.namespace,
+      serviceAccount: this.server.serviceAccount.name,
+      description: 'MLflow server: reads and writes artifacts under the mlflow/ prefix',
+    });
+    grantStatements(this.identity, prefixAccessStatements({
+      bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true,
+    }));
+
+    this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.server);
+    // The pods need their credentials, their database and the ExternalSecret CRD before they start.
+    this.manifest.node.addDependency(this.identity.association, this.database, props.externalSecrets.store);
+    this.trackingUri = this.server.trackingUri;
+
+    this.acknowledgeFindings(profile);
+  }
+
+  private acknowledgeFindings(profile: StackProfile): void {
+    acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
+      'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
+      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.artifactBucket, 'Resource')}.Arn>/${ARTIFACT_PREFIX}/*]`));
+    acknowledgeAt(this.database, 'Secret/Resource',
+      'Rotating the master password would change it under running MLflow pods, which read the URI at start; rotate with a rollout instead (README, MLflow)',
+      awsSolutions('SMG4'));
+    acknowledgeAt(this.database, 'Resource',
+      'Moving PostgreSQL off 5432 hides nothing: the security group admits only the cluster, and TLS is required',
+      awsSolutions('RDS11'));
+    if (profile === StackProfile.DEVELOPMENT) {
+      acknowledgeAt(this.database, 'Resource',
+        'DEVELOPMENT profile: a single-AZ instance is the cheap default; PRODUCTION runs Multi-AZ',
+        awsSolutions('RDS3'));
+      acknowledgeAt(this.database, 'Resource',
+        'DEVELOPMENT profile: deletion protection is off so test stacks can be torn down; the instance is still snapshotted on delete',
+        awsSolutions('RDS10'));
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cdk8s from 'cdk8s';
+import {
+  KubernetesManifests, MLFLOW_CLIENT_LABEL, MLFLOW_IMAGE, MlflowServer, MlflowServerProps, MlopsStack, StackProfile,
+} from '../lib';
+import { podSpecsOf, restrictedViolations } from './support/pod-security';
+
+const REQUIRED = { backendStoreSecretName: 'mlflow-db', artifactsDestination: 's3://artifacts-bucket/mlflow' };
+
+function chart(props: Partial<MlflowServerProps> = {}) {
+  return new MlflowServer(new cdk8s.App(), 'Mlflow', { ...REQUIRED, ...props });
+}
+const objects = (c: MlflowServer) => c.toJson();
+const ofKind = (c: MlflowServer, kind: string) => objects(c).filter((o: any) => o.kind === kind);
+const podOf = (c: MlflowServer) => ofKind(c, 'Deployment')[0].spec.template.spec;
+const server = (c: MlflowServer) => podOf(c).containers[0];
+const envOf = (container: any) => Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+
+describe('MlflowServer with only the required props', () => {
+  const c = chart();
+
+  test('runs the pinned -full image as mlflow server with proxied artifacts on 0.0.0.0', () => {
+    expect(server(c).image).toBe(`ghcr.io/mlflow/mlflow:${MLFLOW_IMAGE.tag}`);
+    expect(MLFLOW_IMAGE.tag).toBe(`v${MLFLOW_IMAGE.release}-full`);
+    expect(server(c).command).toEqual(['mlflow', 'server']);
+    expect(server(c).args).toEqual(['--host', '0.0.0.0', '--port', '5000', '--workers', '2', '--serve-artifacts',
+      '--artifacts-destination', 's3://artifacts-bucket/mlflow']);
+    expect(server(c).args).not.toContain('--default-artifact-root');
+  });
+
+  test('reads the backend store URI from the Secret, never from a literal', () => {
+    expect(envOf(server(c)).MLFLOW_BACKEND_STORE_URI).toEqual({ secretKeyRef: { name: 'mlflow-db', key: 'uri' } });
+    expect(envOf(podOf(c).initContainers[0]).MLFLOW_BACKEND_STORE_URI).toEqual({ secretKeyRef: { name: 'mlflow-db', key: 'uri' } });
+  });
+
+  test('accepts exactly the in-cluster service names, with and without port', () => {
+    expect(envOf(server(c)).MLFLOW_SERVER_ALLOWED_HOSTS.split(',')).toEqual([
+      'mlflow', 'mlflow:5000', 'mlflow.mlflow', 'mlflow.mlflow:5000', 'mlflow.mlflow.svc', 'mlflow.mlflow.svc:5000',
+      'mlflow.mlflow.svc.cluster.local', 'mlflow.mlflow.svc.cluster.local:5000',
+    ]);
+    expect(c.trackingUri).toBe('http://mlflow.mlflow.svc.cluster.local:5000');
+  });
+
+  test('migrates the database in an init container before the server starts', () => {
+    const init = podOf(c).initContainers;
+    expect(init.map((i: any) => i.name)).toEqual(['db-upgrade']);
+    expect(init[0].image).toBe(server(c).image);
+    expect(init[0].command.join(' ')).toMatch(/pg_advisory_lock[\s\S]*commands\.main\(args=\["upgrade", uri\]/);
+  });
+
+  test('probes /health, with a start-up allowance before liveness counts', () => {
+    for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
+      expect(server(c)[probe].httpGet).toEqual({ path: '/health', port: 'http' });
+    }
+    expect(server(c).startupProbe.periodSeconds * server(c).startupProbe.failureThreshold).toBeGreaterThanOrEqual(120);
+  });
+
+  test('meets Pod Security "restricted", with a writable scratch volume on a read-only root', () => {
+    expect(restrictedViolations(podOf(c))).toEqual([]);
+    expect(server(c).securityContext.readOnlyRootFilesystem).toBe(true);
+    expect(server(c).volumeMounts).toEqual([{ name: 'scratch', mountPath: '/tmp' }]);
+    expect(envOf(server(c)).HOME).toBe('/tmp');
+  });
+
+  test('DEVELOPMENT: one replica, no PDB, no spread', () => {
+    expect(ofKind(c, 'Deployment')[0].spec.replicas).toBe(1);
+    expect(ofKind(c, 'PodDisruptionBudget')).toHaveLength(0);
+    expect(podOf(c).topologySpreadConstraints).toBeUndefined();
+    expect(server(c).resources).toEqual({ requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } });
+  });
+
+  test('the NetworkPolicy admits only labelled clients on the MLflow port', () => {
+    const [policy] = ofKind(c, 'NetworkPolicy');
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    expect(policy.spec.ingress).toEqual([{
+      from: [{ namespaceSelector: {}, podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } } }],
+      ports: [{ port: 5000, protocol: 'TCP' }],
+    }]);
+  });
+
+  test('the Service and ServiceAccount match the Deployment', () => {
+    const [service] = ofKind(c, 'Service');
+    expect(service.spec.selector).toEqual(ofKind(c, 'Deployment')[0].spec.selector.matchLabels);
+    expect(service.spec.ports).toEqual([{ name: 'http', port: 5000, targetPort: 'http', protocol: 'TCP' }]);
+    expect(podOf(c).serviceAccountName).toBe(ofKind(c, 'ServiceAccount')[0].metadata.name);
+  });
+});
+
+describe('MlflowServer in PRODUCTION with an ingress', () => {
+  const c = chart({
+    profile: StackProfile.PRODUCTION, namespace: 'ml', s3EndpointUrl: 'https://minio.storage:9000',
+    ingress: { host: 'mlflow.example.com', controllerNamespace: 'ingress-nginx', className: 'nginx' },
+  });
+
+  test('runs two replicas with four workers, a PDB and zone spread', () => {
+    expect(ofKind(c, 'Deployment')[0].spec.replicas).toBe(2);
+    expect(server(c).args).toContain('4');
+    expect(ofKind(c, 'PodDisruptionBudget')[0].spec.maxUnavailable).toBe(1);
+    expect(podOf(c).topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule' });
+    expect(server(c).resources.requests).toEqual({ cpu: '1', memory: '3Gi' });
+  });
+
+  test('accepts the ingress host and lets the controller through', () => {
+    const env = envOf(server(c));
+    expect(env.MLFLOW_SERVER_ALLOWED_HOSTS.split(',')).toEqual(expect.arrayContaining(['mlflow.example.com', 'mlflow.ml.svc.cluster.local:5000']));
+    expect(env.MLFLOW_SERVER_CORS_ALLOWED_ORIGINS).toBe('https://mlflow.example.com');
+    expect(env.MLFLOW_S3_ENDPOINT_URL).toBe('https://minio.storage:9000');
+    expect(ofKind(c, 'NetworkPolicy')[0].spec.ingress[0].from[1]).toEqual(
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } });
+    expect(ofKind(c, 'Ingress')[0].spec.rules[0].host).toBe('mlflow.example.com');
+  });
+});
+
+describe('MlflowServer rejects bad input at synth', () => {
+  test.each([
+    ['an artifact destination that is not S3', { artifactsDestination: 'gs://bucket/mlflow' }, /Mlflow: invalid prop 'artifactsDestination' = "gs:\/\/bucket\/mlflow"; allowed: an S3 URI/],
+    ['a bare s3:// destination', { artifactsDestination: 's3://' }, /'artifactsDestination' = "s3:\/\/"/],
+    ['0 replicas', { replicas: 0 }, /Mlflow: invalid prop 'replicas' = 0; allowed: a whole number greater than 0/],
+    ['0 workers', { workers: 0 }, /Mlflow: invalid prop 'workers' = 0/],
+    ['PRODUCTION with 1 replica', { profile: StackProfile.PRODUCTION, replicas: 1 }, /'replicas' = 1; allowed: at least 2 in PRODUCTION/],
+    ['an invalid namespace', { namespace: 'ML_Ops' }, /'namespace' = "ML_Ops"; allowed: an RFC 1123 DNS label/],
+    ['an invalid Secret name', { backendStoreSecretName: 'Mlflow DB' }, /'backendStoreSecretName' = "Mlflow DB"/],
+    ['an invalid ingress host', { ingress: { host: 'MLflow_UI' } }, /'ingress.host' = "MLflow_UI"; allowed: a lowercase fully qualified DNS name/],
+    ['an S3 endpoint that is not a URL', { s3EndpointUrl: 'minio:9000' }, /'s3EndpointUrl' = "minio:9000"; allowed: an http\(s\):\/\/ URL/],
+    ['an invalid cluster domain', { clusterDomain: 'Cluster Local' }, /'clusterDomain' = "Cluster Local"/],
+  ])('%s', (_name, props, message) => {
+    expect(() => chart(props as Partial<MlflowServerProps>)).toThrow(message);
+  });
+});
+
+describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AWS (%s)', profile => {
+  const stack = new MlopsStack(new App(), 'Stack', { profile });
+  const template = Template.fromStack(stack);
+  const production = profile === StackProfile.PRODUCTION;
+
+  test('PostgreSQL 17 sized and protected by profile, encrypted, TLS-only', () => {
+    template.hasResource('AWS::RDS::DBInstance', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({
+        Engine: 'postgres',
+        EngineVersion: Match.stringLikeRegexp('^17\\.'),
+        DBInstanceClass: production ? 'db.m7g.large' : 'db.t4g.micro',
+        MultiAZ: production,
+        DeletionProtection: production,
+        BackupRetentionPeriod: production ? 14 : 1,
+        EnablePerformanceInsights: production,
+        StorageEncrypted: true,
+        PubliclyAccessible: false,
+      }),
+    });
+    template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  test('the database admits only the cluster security group, on its port', () => {
+    const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r: any) => r.Properties).filter((p: any) => JSON.stringify(p.GroupId).includes('MlflowDatabase'));
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0].IpProtocol).toBe('tcp');
+    expect(ingress[0].FromPort).toEqual(ingress[0].ToPort);
+    expect(JSON.stringify(ingress[0].FromPort)).toMatch(/MlflowDatabase[0-9A-F]+","Endpoint.Port"/);
+    expect(JSON.stringify(ingress[0].SourceSecurityGroupId)).toMatch(/ClusterSecurityGroupId/);
+  });
+
+  test('the MLflow pods assume a role limited to the artifact prefix', () => {
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'mlops', ServiceAccount: 'mlflow' });
+    const policy = Object.values(template.findResources('AWS::IAM::Policy'))
+      .find((p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('MlflowIdentityRole'))) as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const objects = statements.find((s: any) => [s.Action].flat().includes('s3:PutObject'));
+    expect(JSON.stringify(objects.Resource)).toMatch(/MlflowArtifacts[0-9A-F]+","Arn"\]\},"\/mlflow\/\*"/);
+    expect(statements.flatMap((s: any) => [s.Action].flat()).sort()).toEqual(
+      ['kms:Decrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  test('the database URI reaches the pods through External Secrets only', () => {
+    const externalSecret = KubernetesManifests.fromStack(stack).map(o => o.object).find(o => o.kind === 'ExternalSecret');
+    expect(externalSecret.metadata).toMatchObject({ name: 'mlflow-db', namespace: 'mlops' });
+    expect(externalSecret.spec.dataFrom[0].extract.key).toMatch(/^\$\{Ref:MlflowDatabaseSecretAttachment/);
+    expect(externalSecret.spec.target.template.data.uri).toBe(
+      'postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/mlflow?sslmode=require');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsIdentityRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { Ref: Match.stringLikeRegexp('^MlflowDatabaseSecretAttachment') },
+      })]) },
+    });
+  });
+
+  test('the chart is applied after its identity, database and secret store', () => {
+    const [manifest] = Object.entries(template.findResources('Custom::AWSCDK-EKS-KubernetesResource'))
+      .filter(([id]) => id.includes('MlflowChart')).map(([, r]) => r as any);
+    for (const prefix of ['MlflowIdentityAssociation', 'MlflowDatabase', 'PlatformClusterExternalSecretsStore', 'PlatformClusterWorkloadNamespace']) {
+      expect(manifest.DependsOn.some((d: string) => d.startsWith(prefix))).toBe(true);
+    }
+  });
+
+  test('every pod of the stack meets Pod Security "restricted"', () => {
+    const pods = KubernetesManifests.fromStack(stack).flatMap(o => podSpecsOf(o.object));
+    expect(pods.length).toBeGreaterThan(0);
+    expect(pods.flatMap(restrictedViolations)).toEqual([]);
+  });
+});
+
+test('the restricted check fails a privileged, root pod', () => {
+  expect(restrictedViolations({
+    containers: [{ name: 'bad', securityContext: { privileged: true, runAsUser: 0 } }],
+    volumes: [{ name: 'host', hostPath: { path: '/' } }],
+  })).toEqual(expect.arrayContaining([
+    'volume host is of type hostPath', 'container bad: privileged', 'container bad: allowPrivilegeEscalation is not false',
+    'container bad: capabilities do not drop ALL', 'container bad: runAsNonRoot is not true', 'container bad: runAsUser is 0',
+  ]));
+});
