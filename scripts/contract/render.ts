@@ -2,8 +2,10 @@
 // tests read containers, commands, args, env and probes from these files, never from copies.
 import * as fs from 'fs';
 import * as path from 'path';
+import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { MlflowServer } from '../../constructs/mlflow/mlflow-server';
+import { KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 
 const outdir = process.argv[2];
@@ -19,3 +21,7 @@ const mlflow = new MlflowServer(app, 'Mlflow', {
 });
 fs.writeFileSync(path.join(outdir, 'mlflow.json'), JSON.stringify(mlflow.toJson(), null, 1));
 fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, null, 1));
+
+// What the reference stack applies to EKS, for the parts rendered in the cluster (ESO templates).
+const stack = new MlopsStack(new App(), 'MlopsStack');
+fs.writeFileSync(path.join(outdir, 'stack.json'), JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object), null, 1));

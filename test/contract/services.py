@@ -27,6 +27,15 @@ def _assert_free(port):
             raise RuntimeError(f'127.0.0.1:{port} is already in use; stop what holds it')
 
 
+class DatabaseUri(str):
+    """A URI that also carries its parts, shaped like an RDS-generated secret."""
+
+    def __new__(cls, uri, fields):
+        value = super().__new__(cls, uri)
+        value.fields = fields
+        return value
+
+
 @contextlib.contextmanager
 def postgres(port):
     """A throw-away cluster; yields a function that creates a database and returns its URI."""
@@ -43,22 +52,33 @@ def postgres(port):
             shutil.chown(path, 'postgres', 'postgres')
     subprocess.run(as_postgres + [f'{bindir}/initdb', '-D', data, '-A', 'scram-sha-256', '-U', 'postgres',
                                   f'--pwfile={pwfile}'], check=True, capture_output=True)
+    # TLS like RDS with rds.force_ssl, so URIs with sslmode=require are exercised for real.
+    cert, key = os.path.join(home, 'server.crt'), os.path.join(home, 'server.key')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+                    '-keyout', key, '-out', cert], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    if as_postgres:
+        for path in (cert, key):
+            shutil.chown(path, 'postgres', 'postgres')
     subprocess.run(as_postgres + [f'{bindir}/pg_ctl', '-D', data, '-w', '-l', f'{data}/server.log', 'start', '-o',
-                                  f'-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=200'],
+                                  f'-c listen_addresses=127.0.0.1 -p {port} -k {home} -c max_connections=200 '
+                                  f'-c ssl=on -c ssl_cert_file={cert} -c ssl_key_file={key}'],
                    check=True, capture_output=True)
     try:
         _wait_port(port)
 
-        def create_database(name):
+        def create_database(name, password=None):
+            """Creates a role and database `name`; returns a psycopg2 URI (and, as .fields, its parts)."""
             import psycopg2
-            password = secrets.token_urlsafe(18)
+            password = password or secrets.token_urlsafe(18)
             admin = psycopg2.connect(host='127.0.0.1', port=port, user='postgres', password='postgres-admin', dbname='postgres')
             admin.autocommit = True
             with admin.cursor() as cur:
                 cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
                 cur.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
             admin.close()
-            return f'postgresql+psycopg2://{name}:{password}@127.0.0.1:{port}/{name}'
+            return DatabaseUri(f'postgresql+psycopg2://{name}:{password}@127.0.0.1:{port}/{name}',
+                               {'username': name, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name})
         yield create_database
     finally:
         subprocess.run(as_postgres + [f'{bindir}/pg_ctl', '-D', data, '-m', 'fast', 'stop'], capture_output=True)

@@ -4,6 +4,7 @@ import concurrent.futures
 import pytest
 import sqlalchemy
 
+import eso
 import k8s
 import mlflow_checks as checks
 from conftest import report
@@ -16,9 +17,25 @@ def objects():
 
 
 @pytest.fixture(scope='module')
-def server(objects, services, endpoints):
-    uri = services['create_database']('mlflow')
-    secrets = {endpoints['mlflow']['secretName']: {'uri': uri}}
+def database_uri(services, endpoints):
+    """The URI External Secrets writes from the RDS secret, rendered from the stack's own template."""
+    template = eso.external_secret(k8s.load_objects('stack.json'), endpoints['mlflow']['secretName'])
+    # A password drawn from the characters the generated RDS password may contain.
+    database = services['create_database']('mlflow', password='Rds-like.Pass_word-42')
+    rds_secret = {**database.fields, 'engine': 'postgres', 'dbInstanceIdentifier': 'mlflowdatabase'}
+    return eso.render(template['spec']['target']['template']['data']['uri'], rds_secret)
+
+
+def test_the_rendered_uri_uses_psycopg2_and_requires_tls(database_uri):
+    assert database_uri.startswith('postgresql+psycopg2://mlflow:Rds-like.Pass_word-42@127.0.0.1:')
+    assert database_uri.endswith('/mlflow?sslmode=require')
+    with sqlalchemy.create_engine(database_uri).connect() as conn:
+        assert conn.execute(sqlalchemy.text('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()')).scalar() is True
+
+
+@pytest.fixture(scope='module')
+def server(objects, database_uri, endpoints):
+    secrets = {endpoints['mlflow']['secretName']: {'uri': database_uri}}
     with run_server(pod_spec_of(objects), secrets) as running:
         report(f'server start-to-ready (init containers excluded): {running.start_to_ready_seconds:.1f} s')
         yield running

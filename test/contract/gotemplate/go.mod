@@ -1,0 +1,3 @@
+module cdk-mlops-stack/test/contract/gotemplate
+
+go 1.22
