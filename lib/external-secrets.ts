@@ -6,6 +6,7 @@ import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRET_STORE } from '../constructs/core/external-secret';
 import { RestrictedNamespace } from '../constructs/core/namespace';
+import { restrictedContainerSecurityContext } from '../constructs/core/workload';
 import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
 import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
 import { PodIdentityRole } from './pod-identity';
@@ -29,14 +30,7 @@ const SERVICE_ACCOUNT = 'external-secrets';
 // cannot slip through, and so the "restricted" namespace admits every pod. The chart renders a
 // security context only when its `enabled` key is true.
 const RESTRICTED_POD = { enabled: true, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } };
-const RESTRICTED_CONTAINER = {
-  enabled: true,
-  allowPrivilegeEscalation: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
+const RESTRICTED_CONTAINER = { enabled: true, ...restrictedContainerSecurityContext() };
 
 /**
  * External Secrets Operator (pinned Helm chart) plus a ClusterSecretStore for AWS Secrets Manager,

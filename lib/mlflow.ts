@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,7 +9,7 @@ import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
-import { MlflowIngressOptions, MlflowServer } from '../constructs/mlflow/mlflow-server';
+import { MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
 } from './data-bucket';
@@ -40,6 +40,17 @@ export interface MlflowOptions {
    * @default - in-cluster only
    */
   readonly ingress?: MlflowIngressOptions;
+  /**
+   * MLflow basic auth, with a generated admin password and session key in Secrets Manager.
+   * @default - on when `ingress` is set (nothing reachable from outside the cluster is left
+   * without a login), off otherwise (the NetworkPolicy limits who can connect)
+   */
+  readonly basicAuth?: boolean;
+  /**
+   * What users may do without an explicit grant, when basic auth is on.
+   * @default MlflowPermission.READ
+   */
+  readonly defaultPermission?: MlflowPermission;
 }
 
 /** Properties of `Mlflow`. */
@@ -67,6 +78,7 @@ export interface MlflowProps extends MlflowOptions {
 const DATABASE_NAME = 'mlflow';
 const ARTIFACT_PREFIX = 'mlflow';
 const DB_SECRET = 'mlflow-db';
+const AUTH_SECRET = 'mlflow-auth';
 // Characters that would need escaping in a URI's userinfo are left out of the generated password.
 const URI_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\^=,';
 
@@ -91,6 +103,8 @@ export class Mlflow extends Construct {
   public readonly manifest: eks.KubernetesManifest;
   /** Tracking URI for in-cluster clients. */
   public readonly trackingUri: string;
+  /** The admin password (key `password`), when basic auth is on. */
+  public readonly adminSecret?: secretsmanager.Secret;
 
   constructor(scope: Construct, id: string, props: MlflowProps) {
     super(scope, id);
@@ -136,6 +150,10 @@ export class Mlflow extends Construct {
       accessLogsPrefix: 'mlflow-artifacts/',
     });
 
+    const auth = props.basicAuth ?? props.ingress !== undefined;
+    const authSecrets = auth ? this.createAuthSecrets(props.externalSecrets) : undefined;
+    this.adminSecret = authSecrets?.admin;
+
     const server = new cdk8s.App();
     this.server = new MlflowServer(server, 'Mlflow', {
       namespace: props.namespace,
@@ -146,7 +164,20 @@ export class Mlflow extends Construct {
       replicas: props.replicas,
       workers: props.workers,
       ingress: props.ingress,
+      basicAuth: auth ? { secretName: AUTH_SECRET, defaultPermission: props.defaultPermission } : undefined,
     });
+    if (authSecrets) {
+      new ExternalSecretObject(this.server, 'AuthSecrets', {
+        namespace: props.namespace,
+        secretName: AUTH_SECRET,
+        remoteSecret: authSecrets.admin.secretArn,
+        component: 'mlflow',
+        keys: [
+          { secretKey: 'admin-password', property: 'password' },
+          { secretKey: 'flask-secret-key', property: 'password', remoteSecret: authSecrets.flask.secretArn },
+        ],
+      });
+    }
     new ExternalSecretObject(this.server, 'DatabaseUri', {
       namespace: props.namespace,
       secretName: DB_SECRET,
@@ -175,6 +206,31 @@ export class Mlflow extends Construct {
     this.trackingUri = this.server.trackingUri;
 
     this.acknowledgeFindings(profile);
+  }
+
+  /** The admin password and the Flask session key, generated, retained and readable by ESO only. */
+  private createAuthSecrets(externalSecrets: ExternalSecrets) {
+    const generate = (id: string, description: string, length: number) => {
+      const secret = new secretsmanager.Secret(this, id, {
+        description,
+        generateSecretString: {
+          secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: length, excludePunctuation: true,
+        },
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      externalSecrets.grantRead(secret);
+      acknowledgeAt(secret, 'Resource',
+        'MLflow reads it only at start-up (admin bootstrap, session signing); change the admin password through MLflow\'s API instead',
+        awsSolutions('SMG4'));
+      return secret;
+    };
+    const admin = generate('AdminPassword', 'MLflow basic-auth admin password (user admin)', 32);
+    const flask = generate('SessionKey', 'MLflow basic-auth Flask secret key (signs sessions; shared by replicas)', 64);
+    new CfnOutput(this, 'AdminPasswordSecret', {
+      description: 'Secrets Manager secret with the MLflow admin password (key "password")',
+      value: admin.secretName,
+    });
+    return { admin, flask };
   }
 
   private acknowledgeFindings(profile: StackProfile): void {

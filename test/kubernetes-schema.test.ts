@@ -23,6 +23,7 @@ function standaloneCharts(): SourcedObject[] {
   new MlflowServer(app, 'MlflowProd', {
     ...mlflow, namespace: 'team-b', profile: StackProfile.PRODUCTION, s3EndpointUrl: 'http://minio:9000',
     ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'], controllerNamespace: 'ingress-nginx' },
+    basicAuth: { secretName: 'mlflow-auth' },
   });
   return app.charts.flatMap(c => c.toJson().map(object => ({ source: `cdk8s:${c.node.id}`, object })));
 }

@@ -2,9 +2,10 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import {
-  KubernetesManifests, MLFLOW_CLIENT_LABEL, MLFLOW_IMAGE, MlflowServer, MlflowServerProps, MlopsStack, StackProfile,
+  KubernetesManifests, MLFLOW_CLIENT_LABEL, MLFLOW_IMAGE, MlflowPermission, MlflowServer, MlflowServerProps, MlopsStack, StackProfile,
 } from '../lib';
 import { podSpecsOf, restrictedViolations } from './support/pod-security';
+import { synthReference } from './support/synth';
 
 const REQUIRED = { backendStoreSecretName: 'mlflow-db', artifactsDestination: 's3://artifacts-bucket/mlflow' };
 
@@ -112,6 +113,33 @@ describe('MlflowServer in PRODUCTION with an ingress', () => {
   });
 });
 
+describe('MlflowServer with basic auth', () => {
+  const c = chart({ basicAuth: { secretName: 'mlflow-auth', defaultPermission: MlflowPermission.NO_PERMISSIONS } });
+  const pod = podOf(c);
+
+  test('writes the auth INI from the URI Secret before migrating, into memory', () => {
+    expect(pod.initContainers.map((i: any) => i.name)).toEqual(['auth-config', 'db-upgrade']);
+    const script = pod.initContainers[0].command[2];
+    expect(script).toContain('"default_permission": "NO_PERMISSIONS"');
+    expect(script).toContain('os.environ["MLFLOW_BACKEND_STORE_URI"]');
+    expect(pod.volumes).toContainEqual({ name: 'auth-config', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+  });
+
+  test('bootstraps the admin under the migration lock and starts the basic-auth app', () => {
+    expect(envOf(pod.initContainers[1]).MLFLOW_AUTH_CONFIG_PATH).toBe('/etc/mlflow-auth/basic_auth.ini');
+    expect(server(c).args.slice(-2)).toEqual(['--app-name', 'basic-auth']);
+    const env = envOf(server(c));
+    expect(env.MLFLOW_AUTH_ADMIN_USERNAME).toBe('admin');
+    expect(env.MLFLOW_AUTH_ADMIN_PASSWORD).toEqual({ secretKeyRef: { name: 'mlflow-auth', key: 'admin-password' } });
+    expect(env.MLFLOW_FLASK_SERVER_SECRET_KEY).toEqual({ secretKeyRef: { name: 'mlflow-auth', key: 'flask-secret-key' } });
+    expect(server(c).volumeMounts).toContainEqual({ name: 'auth-config', mountPath: '/etc/mlflow-auth', readOnly: true });
+  });
+
+  test('still meets Pod Security "restricted"', () => {
+    expect(restrictedViolations(pod)).toEqual([]);
+  });
+});
+
 describe('MlflowServer rejects bad input at synth', () => {
   test.each([
     ['an artifact destination that is not S3', { artifactsDestination: 'gs://bucket/mlflow' }, /Mlflow: invalid prop 'artifactsDestination' = "gs:\/\/bucket\/mlflow"; allowed: an S3 URI/],
@@ -124,6 +152,7 @@ describe('MlflowServer rejects bad input at synth', () => {
     ['an invalid ingress host', { ingress: { host: 'MLflow_UI' } }, /'ingress.host' = "MLflow_UI"; allowed: a lowercase fully qualified DNS name/],
     ['an S3 endpoint that is not a URL', { s3EndpointUrl: 'minio:9000' }, /'s3EndpointUrl' = "minio:9000"; allowed: an http\(s\):\/\/ URL/],
     ['an invalid cluster domain', { clusterDomain: 'Cluster Local' }, /'clusterDomain' = "Cluster Local"/],
+    ['an invalid auth Secret name', { basicAuth: { secretName: 'Auth_Secret' } }, /'basicAuth.secretName' = "Auth_Secret"/],
   ])('%s', (_name, props, message) => {
     expect(() => chart(props as Partial<MlflowServerProps>)).toThrow(message);
   });
@@ -200,6 +229,38 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
     const pods = KubernetesManifests.fromStack(stack).flatMap(o => podSpecsOf(o.object));
     expect(pods.length).toBeGreaterThan(0);
     expect(pods.flatMap(restrictedViolations)).toEqual([]);
+  });
+});
+
+describe('Mlflow on AWS behind an ingress', () => {
+  const ingress = { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'] };
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress } });
+
+  test('turns basic auth on, with generated, retained secrets only the operator can read', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) } });
+    const ids = Object.keys(secrets).filter(id => id.startsWith('MlflowAdminPassword') || id.startsWith('MlflowSessionKey'));
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(secrets[id].DeletionPolicy).toBe('Retain');
+    const esoPolicy = Object.values(template.findResources('AWS::IAM::Policy'))
+      .find((p: any) => p.Properties.Roles[0].Ref.startsWith('ExternalSecretsIdentityRole')) as any;
+    const readable = JSON.stringify(esoPolicy.Properties.PolicyDocument.Statement.map((st: any) => st.Resource));
+    for (const id of ids) expect(readable).toContain(id);
+    expect(stack.mlflow.adminSecret).toBeDefined();
+  });
+
+  test('the pods get the login from External Secrets', () => {
+    const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+    const auth = objects.find(o => o.kind === 'ExternalSecret' && o.metadata.name === 'mlflow-auth');
+    expect(auth.spec.data.map((d: any) => d.secretKey)).toEqual(['admin-password', 'flask-secret-key']);
+    const deployment = objects.find(o => o.kind === 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].args).toContain('basic-auth');
+  });
+
+  test('can be turned off explicitly', () => {
+    const plain = new MlopsStack(new App(), 'NoAuth', { mlflow: { ingress, basicAuth: false } });
+    const deployment = KubernetesManifests.fromStack(plain).map(o => o.object).find(o => o.kind === 'Deployment');
+    expect(deployment.spec.template.spec.containers[0].args).not.toContain('basic-auth');
+    expect(plain.mlflow.adminSecret).toBeUndefined();
   });
 });
 

@@ -9,6 +9,11 @@ export interface ExternalSecretKey {
   readonly secretKey: string;
   /** JSON property of the external secret to copy (e.g. `password` of an RDS secret). */
   readonly property: string;
+  /**
+   * Name (or ARN) of the external secret to take this key from.
+   * @default - the object's `remoteSecret`
+   */
+  readonly remoteSecret?: string;
 }
 
 /** Properties of an `ExternalSecretObject`. */
@@ -73,7 +78,7 @@ export class ExternalSecretObject extends ApiObject {
           ...(props.template ? { template: { engineVersion: 'v2', mergePolicy: 'Replace', data: props.template } } : {}),
         },
         ...(props.keys?.length ? {
-          data: props.keys.map(k => ({ secretKey: k.secretKey, remoteRef: { key: props.remoteSecret, property: k.property } })),
+          data: props.keys.map(k => ({ secretKey: k.secretKey, remoteRef: { key: k.remoteSecret ?? props.remoteSecret, property: k.property } })),
         } : {}),
         ...(props.template ? { dataFrom: [{ extract: { key: props.remoteSecret } }] } : {}),
       },

@@ -100,6 +100,50 @@ export interface MlflowServerProps extends ChartProps {
    * @default - in-cluster only
    */
   readonly ingress?: MlflowIngressOptions;
+  /**
+   * Turns on MLflow's basic auth (`--app-name basic-auth`); clients then send
+   * MLFLOW_TRACKING_USERNAME / MLFLOW_TRACKING_PASSWORD.
+   * @default - no login; access is limited by the NetworkPolicy
+   */
+  readonly basicAuth?: MlflowBasicAuthOptions;
+}
+
+/** What users without an explicit grant may do, under basic auth. */
+export enum MlflowPermission {
+  /** See every experiment and model. */
+  READ = 'READ',
+  /** Also log to and change them. */
+  EDIT = 'EDIT',
+  /** Also delete them and manage their permissions. */
+  MANAGE = 'MANAGE',
+  /** Nothing without an explicit grant. */
+  NO_PERMISSIONS = 'NO_PERMISSIONS',
+}
+
+/** MLflow basic auth. Every credential comes from a Secret; none is in the manifest. */
+export interface MlflowBasicAuthOptions {
+  /** Secret holding the admin password and the Flask session key. */
+  readonly secretName: string;
+  /**
+   * Key of the admin password in the Secret.
+   * @default 'admin-password'
+   */
+  readonly adminPasswordKey?: string;
+  /**
+   * Key of the Flask secret key (signs sessions and CSRF tokens; shared by all replicas).
+   * @default 'flask-secret-key'
+   */
+  readonly flaskSecretKeyKey?: string;
+  /**
+   * Name of the admin user created on first start.
+   * @default 'admin'
+   */
+  readonly adminUsername?: string;
+  /**
+   * What users may do without an explicit grant.
+   * @default MlflowPermission.READ
+   */
+  readonly defaultPermission?: MlflowPermission;
 }
 
 interface ProfileSettings { replicas: number; workers: number; cpu: string; memory: string }
@@ -112,6 +156,7 @@ const PROFILE: Record<StackProfile, ProfileSettings> = {
 
 /** Mount point of the writable scratch volume; also HOME and TMPDIR. */
 const SCRATCH = '/tmp';
+const AUTH_DIR = '/etc/mlflow-auth';
 
 /**
  * The MLflow tracking server and model registry for any Kubernetes cluster.
@@ -121,7 +166,7 @@ const SCRATCH = '/tmp';
  * advisory lock before the server starts, so replicas starting together migrate once. The
  * server accepts only its in-cluster service names (and the ingress host) in the Host header,
  * and the NetworkPolicy admits only pods labelled `mlflow.cdk-mlops-stack.io/client: "true"`.
- * There is no login: access control is the NetworkPolicy (and the ingress in front, if any).
+ * With `basicAuth`, MLflow's basic-auth app guards every API but the health paths.
  */
 export class MlflowServer extends Chart {
   /** The server Deployment. */
@@ -162,11 +207,12 @@ export class MlflowServer extends Chart {
       automountServiceAccountToken: false,
     });
 
+    const backendUri: k8s.EnvVar = {
+      name: 'MLFLOW_BACKEND_STORE_URI',
+      valueFrom: { secretKeyRef: { name: props.backendStoreSecretName, key: props.backendStoreSecretKey ?? 'uri' } },
+    };
     const common: k8s.EnvVar[] = [
-      {
-        name: 'MLFLOW_BACKEND_STORE_URI',
-        valueFrom: { secretKeyRef: { name: props.backendStoreSecretName, key: props.backendStoreSecretKey ?? 'uri' } },
-      },
+      backendUri,
       { name: 'HOME', value: SCRATCH },
       { name: 'TMPDIR', value: SCRATCH },
       // No usage reports leave the cluster.
@@ -176,6 +222,7 @@ export class MlflowServer extends Chart {
       ...(props.awsRegion ? [{ name: 'AWS_DEFAULT_REGION', value: props.awsRegion }] : []),
     ];
     const scratchMount = { name: 'scratch', mountPath: SCRATCH };
+    const auth = props.basicAuth ? basicAuthParts(props.basicAuth, backendUri) : undefined;
 
     const server: k8s.Container = {
       name: 'mlflow',
@@ -187,28 +234,30 @@ export class MlflowServer extends Chart {
         '--workers', String(workers),
         '--serve-artifacts',
         '--artifacts-destination', props.artifactsDestination,
+        ...(auth ? ['--app-name', 'basic-auth'] : []),
       ],
       env: [
         ...common,
         // Set through the environment, where MLflow also honours them with gunicorn; see allowed-hosts.ts.
         { name: 'MLFLOW_SERVER_ALLOWED_HOSTS', value: this.allowedHosts.join(',') },
         ...(props.ingress ? [{ name: 'MLFLOW_SERVER_CORS_ALLOWED_ORIGINS', value: `https://${props.ingress.host}` }] : []),
+        ...(auth?.serverEnv ?? []),
       ],
       ports: [{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }],
       ...httpProbes('/health', 'http', 120),
       resources: resources(settings.cpu, settings.memory),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratchMount],
+      volumeMounts: [scratchMount, ...(auth?.mounts ?? [])],
     };
 
     const migrate: k8s.Container = {
       name: 'db-upgrade',
       image: imageRef(MLFLOW_IMAGE),
       command: ['python', '-c', MIGRATE_SCRIPT],
-      env: common,
+      env: [...common, ...(auth?.bootstrapEnv ?? [])],
       resources: resources('250m', '512Mi'),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratchMount],
+      volumeMounts: [scratchMount, ...(auth?.mounts ?? [])],
     };
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -224,9 +273,9 @@ export class MlflowServer extends Chart {
             serviceAccountName: name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(),
-            initContainers: [migrate],
+            initContainers: [...(auth ? [auth.writeConfig] : []), migrate],
             containers: [server],
-            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }],
+            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...(auth?.volumes ?? [])],
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
           },
         },
@@ -306,6 +355,7 @@ export class MlflowServer extends Chart {
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(v.domain)) {
       throw new InvalidPropError(this, 'clusterDomain', v.domain, 'allowed: a DNS name such as cluster.local');
     }
+    if (props.basicAuth) assertDnsLabel(this, 'basicAuth.secretName', props.basicAuth.secretName);
     const host = props.ingress?.host;
     if (host !== undefined && !isUnresolved(host)
       && !/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/.test(host)) {
@@ -314,3 +364,45 @@ export class MlflowServer extends Chart {
   }
 }
 
+/**
+ * The parts basic auth adds. MLflow reads the auth database URI only from its INI file, so an
+ * init container writes the INI from the backend URI Secret into a memory-backed volume; the admin
+ * credentials and the Flask key go in as environment variables from the auth Secret. The auth
+ * tables live in the same PostgreSQL database as the tracking data (their names do not clash), so
+ * every replica sees the same users.
+ */
+function basicAuthParts(options: MlflowBasicAuthOptions, backendUri: k8s.EnvVar) {
+  const fromSecret = (name: string, key: string): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: options.secretName, key } } });
+  const configPath = `${AUTH_DIR}/basic_auth.ini`;
+  const admin: k8s.EnvVar[] = [
+    { name: 'MLFLOW_AUTH_CONFIG_PATH', value: configPath },
+    { name: 'MLFLOW_AUTH_ADMIN_USERNAME', value: options.adminUsername ?? 'admin' },
+    fromSecret('MLFLOW_AUTH_ADMIN_PASSWORD', options.adminPasswordKey ?? 'admin-password'),
+  ];
+  const writeConfig: k8s.Container = {
+    name: 'auth-config',
+    image: imageRef(MLFLOW_IMAGE),
+    command: ['python', '-c', [
+      'import configparser, os',
+      'ini = configparser.ConfigParser(interpolation=None)',
+      'ini["mlflow"] = {',
+      `    "default_permission": "${options.defaultPermission ?? MlflowPermission.READ}",`,
+      '    "database_uri": os.environ["MLFLOW_BACKEND_STORE_URI"],',
+      '    "authorization_function": "mlflow.server.auth:authenticate_request_basic_auth",',
+      '}',
+      `with open("${configPath}", "w") as f:`,
+      '    ini.write(f)',
+    ].join('\n')],
+    env: [backendUri],
+    resources: resources('50m', '128Mi'),
+    securityContext: restrictedContainerSecurityContext(),
+    volumeMounts: [{ name: 'auth-config', mountPath: AUTH_DIR }],
+  };
+  return {
+    writeConfig,
+    volumes: [{ name: 'auth-config', emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString('1Mi') } }],
+    mounts: [{ name: 'auth-config', mountPath: AUTH_DIR, readOnly: true }],
+    bootstrapEnv: admin,
+    serverEnv: [...admin, fromSecret('MLFLOW_FLASK_SERVER_SECRET_KEY', options.flaskSecretKeyKey ?? 'flask-secret-key')],
+  };
+}

@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
-import { MlflowServer } from '../../constructs/mlflow/mlflow-server';
+import { StackProfile } from '../../constructs/core/profile';
+import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 
@@ -20,6 +21,17 @@ const mlflow = new MlflowServer(app, 'Mlflow', {
   awsRegion: CONTRACT.awsRegion,
 });
 fs.writeFileSync(path.join(outdir, 'mlflow.json'), JSON.stringify(mlflow.toJson(), null, 1));
+
+const withAuth = new MlflowServer(new cdk8s.App(), 'MlflowAuth', {
+  namespace: CONTRACT.mlflow.namespace,
+  profile: StackProfile.PRODUCTION,
+  backendStoreSecretName: CONTRACT.mlflow.secretName,
+  artifactsDestination: CONTRACT.mlflow.artifactsDestination,
+  s3EndpointUrl: CONTRACT.s3EndpointUrl,
+  awsRegion: CONTRACT.awsRegion,
+  basicAuth: { secretName: CONTRACT.mlflow.authSecretName, defaultPermission: MlflowPermission.NO_PERMISSIONS },
+});
+fs.writeFileSync(path.join(outdir, 'mlflow-auth.json'), JSON.stringify(withAuth.toJson(), null, 1));
 fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, null, 1));
 
 // What the reference stack applies to EKS, for the parts rendered in the cluster (ESO templates).

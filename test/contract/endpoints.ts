@@ -8,6 +8,7 @@ export const CONTRACT = {
   mlflow: {
     namespace: 'mlops',
     secretName: 'mlflow-db',
+    authSecretName: 'mlflow-auth',
     artifactsDestination: 's3://contract-artifacts/mlflow',
   },
 };

@@ -25,16 +25,39 @@ def find(objects, kind):
     return matches[0]
 
 
-def container_env(container, secrets):
+def container_env(container, secrets, mounts=None):
     """The container's environment as the kubelet builds it (secretKeyRef resolved from `secrets`)."""
     env = {}
     for var in container.get('env', []):
         if 'value' in var:
-            env[var['name']] = expand(var['value'], env)
+            env[var['name']] = at_host_paths(expand(var['value'], env), container, mounts)
         else:
             ref = var['valueFrom']['secretKeyRef']
             env[var['name']] = secrets[ref['name']][ref['key']]
     return env
+
+
+def emptydir_mounts(pod_spec, root):
+    """One host folder per emptyDir volume of the pod, shared by its containers, like the kubelet's."""
+    mounts = {}
+    for volume in pod_spec.get('volumes', []):
+        assert 'emptyDir' in volume, f'volume {volume["name"]}: only emptyDir is emulated'
+        mounts[volume['name']] = os.path.join(root, volume['name'])
+        os.makedirs(mounts[volume['name']], exist_ok=True)
+    return mounts
+
+
+def at_host_paths(text, container, mounts):
+    """Rewrites the container's mount paths in `text` to the host folders that stand for them.
+
+    One pass over all mount paths (longest first), so a host folder inserted for one mount is
+    never rewritten again for another (e.g. /tmp inside a substituted host path).
+    """
+    if not mounts or not container.get('volumeMounts'):
+        return text
+    by_path = {m['mountPath']: mounts[m['name']] for m in container['volumeMounts']}
+    pattern = '|'.join(re.escape(p) for p in sorted(by_path, key=len, reverse=True))
+    return re.sub(rf'(?<![\w/])({pattern})(?=/|\b|$)', lambda m: by_path[m.group(1)], text)
 
 
 _REF = re.compile(r'\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)')
@@ -49,8 +72,8 @@ def expand(text, env):
     return _REF.sub(sub, text)
 
 
-def argv(container, env):
-    return [expand(a, env) for a in container.get('command', []) + container.get('args', [])]
+def argv(container, env, mounts=None):
+    return [at_host_paths(expand(a, env), container, mounts) for a in container.get('command', []) + container.get('args', [])]
 
 
 def port_number(container, port):

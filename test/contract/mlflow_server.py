@@ -1,7 +1,9 @@
 """Runs the MLflow pod of the synthesized manifest on this machine.
 
 The init containers run to completion in order, then the server container starts; command, args
-and env are the manifest's. The only substitutions are endpoints and secret values: the
+and env are the manifest's. Each emptyDir volume is a host folder shared by the pod's
+containers, and its mount path is rewritten to that folder. The other substitutions are
+endpoints and secret values: the
 Secret's URI points at the local PostgreSQL, the listen address is 127.0.0.1 (not 0.0.0.0),
 and the AWS key pair that EKS Pod Identity would inject is moto's.
 """
@@ -40,11 +42,11 @@ def pod_spec_of(objects):
     return copy.deepcopy(k8s.find(objects, 'Deployment')['spec']['template']['spec'])
 
 
-def _process_env(container, secrets):
+def _process_env(container, secrets, mounts):
     # A clean environment, like a container's: nothing leaks in from the developer's shell.
     env = {'PATH': f'{VENV_BIN}:/usr/bin:/bin', 'LANG': 'C.UTF-8'}
     env.update(EMULATOR_CREDENTIALS)
-    env.update(k8s.container_env(container, secrets))
+    env.update(k8s.container_env(container, secrets, mounts))
     return env
 
 
@@ -52,10 +54,12 @@ def _bind_loopback(argv):
     return ['127.0.0.1' if i > 0 and argv[i - 1] == '--host' else a for i, a in enumerate(argv)]
 
 
-def run_init_containers(pod_spec, secrets, timeout=300):
+def run_init_containers(pod_spec, secrets, mounts=None, timeout=300):
+    """Runs the init containers of one pod in order; `mounts` are the pod's emptyDir folders."""
+    mounts = mounts or k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'))
     for container in pod_spec.get('initContainers', []):
-        result = subprocess.run(k8s.argv(container, _process_env(container, secrets)),
-                                env=_process_env(container, secrets), capture_output=True, text=True, timeout=timeout)
+        env = _process_env(container, secrets, mounts)
+        result = subprocess.run(k8s.argv(container, env, mounts), env=env, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f'init container {container["name"]} failed ({result.returncode}):\n{result.stderr[-3000:]}')
 
@@ -63,10 +67,11 @@ def run_init_containers(pod_spec, secrets, timeout=300):
 @contextlib.contextmanager
 def run_server(pod_spec, secrets, ready_timeout=180):
     """Runs the init containers, then the server until its readiness probe passes."""
-    run_init_containers(pod_spec, secrets)
+    mounts = k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'))
+    run_init_containers(pod_spec, secrets, mounts)
     container = pod_spec['containers'][0]
-    env = _process_env(container, secrets)
-    argv = _bind_loopback(k8s.argv(container, env))
+    env = _process_env(container, secrets, mounts)
+    argv = _bind_loopback(k8s.argv(container, env, mounts))
     path, port = k8s.probe_path(container, 'readinessProbe')
     log = tempfile.NamedTemporaryFile(prefix='contract-mlflow-', suffix='.log', delete=False)
     started = time.monotonic()
