@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Wall time of `cdk synth` for the reference stack and for an empty Stack through the same
-# toolchain and flags as `npm run synth` (cdk CLI, ts-node transpile-only with swc, --no-validation),
+# toolchain and flags as `npm run synth` (cdk CLI, the swc loader in scripts/register.js, --no-validation),
 # median of N runs each, and their ratio.
 # Usage: bash scripts/bench-synth.sh [runs]   (default 5)
 set -euo pipefail
@@ -19,8 +19,8 @@ time_synth() { # app outdir -> milliseconds
 
 median() { tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
-reference="node -r ts-node/register bin/app.ts"
-empty="node -r ts-node/register scripts/bench/empty-app.ts"
+reference="node -r ./scripts/register.js bin/app.ts"
+empty="node -r ./scripts/register.js scripts/bench/empty-app.ts"
 # One warm-up each, so both measure repeated synths (assets already staged, files cached).
 time_synth "$reference" "$out/ref" >/dev/null
 time_synth "$empty" "$out/empty" >/dev/null

@@ -6,5 +6,5 @@ cd "$(dirname "$0")/../.."
 bash scripts/contract/setup.sh
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-node -r ts-node/register scripts/contract/render.ts "$out"
+node -r ./scripts/register.js scripts/contract/render.ts "$out"
 CONTRACT_MANIFESTS="$out" .venv-contract/bin/python -m pytest -p no:cacheprovider -q -s test/contract "$@"
