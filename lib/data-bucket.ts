@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { awsSolutions, logicalIdAt } from './nag';
 
 /**
  * The buckets of the stack that hold data (DVC remote, MLflow artifacts, ...) are built here, so
@@ -132,6 +133,14 @@ export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatemen
     }));
   }
   return statements;
+}
+
+/**
+ * The cdk-nag finding id (AwsSolutions-IAM5) of the object wildcard `prefixAccessStatements`
+ * grants, for acknowledging it on the policy that holds it.
+ */
+export function prefixWildcardFinding(bucket: s3.Bucket, prefix: string): string {
+  return awsSolutions(`IAM5[Resource::<${logicalIdAt(bucket, 'Resource')}.Arn>/${prefix}/*]`);
 }
 
 /** Adds `statements` to `grantee`'s policy and returns the combined grant. */

@@ -5,9 +5,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  useBucketPolicyForAccessLogs,
 } from './data-bucket';
-import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
+import { acknowledgeAt } from './nag';
 
 /** How objects in the DVC remote are encrypted at rest. */
 export enum DvcRemoteEncryption {
@@ -113,7 +114,7 @@ export class DvcRemote extends Construct {
 
     acknowledgeAt(this.ciPolicy, 'Resource',
       'DVC stores one object per file version under the remote prefix; the wildcard is that prefix and nothing wider',
-      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/${this.prefix}/*]`));
+      prefixWildcardFinding(this.bucket, this.prefix));
 
     const region = Stack.of(this).region;
     new CfnOutput(this, 'RemoteAddCommand', {

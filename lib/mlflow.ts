@@ -11,10 +11,11 @@ import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
 import { MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  useBucketPolicyForAccessLogs,
 } from './data-bucket';
 import { ExternalSecrets } from './external-secrets';
-import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt } from './nag';
+import { acknowledgeAt, awsSolutions, constructAt } from './nag';
 import { PodIdentityRole } from './pod-identity';
 import { profileDefaults } from './profile';
 
@@ -113,8 +114,9 @@ export class Mlflow extends Construct {
     const defaults = profileDefaults(profile);
     const db = defaults.database;
 
+    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
     this.database = new rds.DatabaseInstance(this, 'Database', {
-      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+      engine,
       instanceType: props.databaseInstanceType ?? new ec2.InstanceType(db.instanceType),
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -133,7 +135,7 @@ export class Mlflow extends Construct {
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
       parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
-        engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 }),
+        engine,
         parameters: { 'rds.force_ssl': '1' },
       }),
     });
@@ -236,7 +238,7 @@ export class Mlflow extends Construct {
   private acknowledgeFindings(profile: StackProfile): void {
     acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
       'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
-      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.artifactBucket, 'Resource')}.Arn>/${ARTIFACT_PREFIX}/*]`));
+      prefixWildcardFinding(this.artifactBucket, ARTIFACT_PREFIX));
     acknowledgeAt(this.database, 'Secret/Resource',
       'Rotating the master password would change it under running MLflow pods, which read the URI at start; rotate with a rollout instead (README, MLflow)',
       awsSolutions('SMG4'));

@@ -1,4 +1,3 @@
-import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { InvalidPropError } from '../constructs/core/errors';
 import { StackProfile } from '../constructs/core/profile';
@@ -13,8 +12,6 @@ export interface ProfileDefaults {
   readonly maxAzs: number;
   /** Retention of VPC flow logs and other operational logs. */
   readonly logRetention: RetentionDays;
-  /** Days after which noncurrent object versions in data buckets expire. */
-  readonly noncurrentVersionExpiration: Duration;
   /** Whether databases and other deletable stateful resources refuse deletion. */
   readonly deletionProtection: boolean;
   /** PostgreSQL databases of the components (MLflow, later Dagster). */
@@ -40,7 +37,6 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     natGateways: 1,
     maxAzs: 2,
     logRetention: RetentionDays.ONE_MONTH,
-    noncurrentVersionExpiration: Duration.days(90),
     deletionProtection: false,
     // The smallest Graviton class; PostgreSQL and MLflow's schema fit easily.
     database: { instanceType: 't4g.micro', multiAz: false, backupRetentionDays: 1, performanceInsights: false, allocatedStorageGiB: 20 },
@@ -49,7 +45,6 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     natGateways: undefined,
     maxAzs: 3,
     logRetention: RetentionDays.ONE_YEAR,
-    noncurrentVersionExpiration: Duration.days(90),
     deletionProtection: true,
     // Non-burstable, so sustained logging load is not throttled by CPU credits.
     database: { instanceType: 'm7g.large', multiAz: true, backupRetentionDays: 14, performanceInsights: true, allocatedStorageGiB: 50 },

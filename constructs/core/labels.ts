@@ -7,10 +7,17 @@ export const PART_OF = 'cdk-mlops-stack';
  */
 export function standardLabels(component: string, instance: string, version?: string): Record<string, string> {
   return {
-    'app.kubernetes.io/name': component,
-    'app.kubernetes.io/instance': instance,
+    ...selectorLabels(component, instance),
     'app.kubernetes.io/part-of': PART_OF,
     'app.kubernetes.io/managed-by': 'cdk8s',
     ...(version ? { 'app.kubernetes.io/version': version } : {}),
   };
+}
+
+/**
+ * The subset of `standardLabels` that identifies one instance of a component: selectors use it,
+ * because it never changes when the version does.
+ */
+export function selectorLabels(component: string, instance: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': component, 'app.kubernetes.io/instance': instance };
 }

@@ -32,16 +32,6 @@ export function restrictedContainerSecurityContext(): k8s.SecurityContext {
   };
 }
 
-/** Timings of the probes of an HTTP server. */
-export interface HttpProbeTimings {
-  /** Seconds between probes. */
-  readonly periodSeconds: number;
-  /** Seconds a probe may take. */
-  readonly timeoutSeconds: number;
-  /** Consecutive failures before the probe fails. */
-  readonly failureThreshold: number;
-}
-
 /** Startup, readiness and liveness probes on one HTTP path of a named container port. */
 export function httpProbes(path: string, port: string, startupSeconds: number): {
   startupProbe: k8s.Probe; readinessProbe: k8s.Probe; livenessProbe: k8s.Probe;

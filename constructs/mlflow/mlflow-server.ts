@@ -2,7 +2,7 @@ import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
-import { standardLabels } from '../core/labels';
+import { selectorLabels, standardLabels } from '../core/labels';
 import { StackProfile } from '../core/profile';
 import {
   httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
@@ -198,7 +198,7 @@ export class MlflowServer extends Chart {
     this.validate(props, { namespace, name, profile, replicas, workers, domain });
 
     const labels = standardLabels('mlflow', name, MLFLOW_IMAGE.release);
-    const selector = { 'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/instance': name };
+    const selector = selectorLabels('mlflow', name);
     this.allowedHosts = allowedHosts(name, namespace, domain, MLFLOW_PORT, props.ingress?.host);
     this.trackingUri = `http://${name}.${namespace}.svc.${domain}:${MLFLOW_PORT}`;
 

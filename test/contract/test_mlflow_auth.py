@@ -40,9 +40,22 @@ def server(objects, secrets):
         yield running
 
 
+# The Host header of an in-cluster client calling the Service by its full name.
+HOST = 'mlflow.mlops.svc.cluster.local:5000'
+
+
+def _api(server, method, path, auth=None, **kwargs):
+    return requests.request(method, server.url(path), headers={'Host': HOST}, auth=auth, timeout=10, **kwargs)
+
+
 def _search(server, auth=None):
-    return requests.get(server.url('/api/2.0/mlflow/experiments/search?max_results=1'),
-                        headers={'Host': 'mlflow.mlops.svc.cluster.local:5000'}, auth=auth, timeout=10)
+    return _api(server, 'GET', '/api/2.0/mlflow/experiments/search?max_results=1', auth)
+
+
+def _create_user(server, username, password):
+    created = _api(server, 'POST', '/api/2.0/mlflow/users/create', ('admin', ADMIN_PASSWORD),
+                   json={'username': username, 'password': password})
+    assert created.status_code == 200, created.text
 
 
 def test_no_credentials_no_access(server):
@@ -64,11 +77,9 @@ def test_health_needs_no_login(server):
 
 def test_a_user_logs_a_run_with_its_credentials(server):
     checks.remove_aws_credentials()
-    checks.use_cluster_dns(['mlflow.mlops.svc.cluster.local'])
-    uri = 'http://mlflow.mlops.svc.cluster.local:5000'
-    created = requests.post(server.url('/api/2.0/mlflow/users/create'), json={'username': 'trainer', 'password': 'Trainer-pass.123'},
-                            headers={'Host': 'mlflow.mlops.svc.cluster.local:5000'}, auth=('admin', ADMIN_PASSWORD), timeout=10)
-    assert created.status_code == 200, created.text
+    checks.use_cluster_dns([HOST.split(':')[0]])
+    uri = f'http://{HOST}'
+    _create_user(server, 'trainer', 'Trainer-pass.123')
     os.environ['MLFLOW_TRACKING_USERNAME'], os.environ['MLFLOW_TRACKING_PASSWORD'] = 'trainer', 'Trainer-pass.123'
     try:
         mlflow.set_tracking_uri(uri)
@@ -85,9 +96,6 @@ def test_a_user_logs_a_run_with_its_credentials(server):
 
 
 def test_default_permission_hides_others_experiments(server):
-    created = requests.post(server.url('/api/2.0/mlflow/users/create'), json={'username': 'viewer', 'password': 'Viewer-pass.123'},
-                            headers={'Host': 'mlflow.mlops.svc.cluster.local:5000'}, auth=('admin', ADMIN_PASSWORD), timeout=10)
-    assert created.status_code == 200
-    experiment = requests.get(server.url('/api/2.0/mlflow/experiments/get-by-name?experiment_name=auth-contract'),
-                              headers={'Host': 'mlflow.mlops.svc.cluster.local:5000'}, auth=('viewer', 'Viewer-pass.123'), timeout=10)
+    _create_user(server, 'viewer', 'Viewer-pass.123')
+    experiment = _api(server, 'GET', '/api/2.0/mlflow/experiments/get-by-name?experiment_name=auth-contract', ('viewer', 'Viewer-pass.123'))
     assert experiment.status_code == 403
