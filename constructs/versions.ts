@@ -21,7 +21,7 @@ export interface PinnedChart {
 /**
  * External Secrets Operator. Chart versions track the operator release; v2.9.0 serves
  * `external-secrets.io/v1` (v1beta1 is no longer served), which is what our manifests use and what
- * the CRDs in ../shared/crds/external-secrets-v2.9.0 describe.
+ * the CRDs in test/fixtures/crds/external-secrets-v2.9.0 describe.
  */
 export const EXTERNAL_SECRETS_CHART: PinnedChart = {
   chart: 'external-secrets',

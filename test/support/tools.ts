@@ -5,8 +5,8 @@ import { KUBERNETES_VERSION } from '../../lib';
 import { tempDir } from './synth';
 
 export const ROOT = path.resolve(__dirname, '../..');
-/** CRDs of the custom resources the stack emits, kept beside the project (see ../shared/README.md). */
-export const SHARED_CRDS = path.resolve(ROOT, '../shared/crds');
+/** CRDs of the custom resources the stack emits, vendored with their provenance (test/fixtures/README.md). */
+export const FIXTURE_CRDS = path.join(ROOT, 'test/fixtures/crds');
 const VENV_BIN = path.join(ROOT, '.venv/bin');
 
 function tool(name: string): string {
@@ -39,13 +39,13 @@ export interface ValidationReport {
 
 /**
  * Validates Kubernetes objects strictly against the Kubernetes schema of the version the stack
- * targets and against the CRDs in ../shared/crds.
+ * targets and against the vendored CRDs (test/fixtures/crds).
  */
 export function validateKubernetes(objects: SourcedObject[]): ValidationReport {
   const input = path.join(tempDir('k8s'), 'objects.json');
   fs.writeFileSync(input, JSON.stringify(objects));
-  const crdDirs = fs.readdirSync(SHARED_CRDS, { withFileTypes: true })
-    .filter(d => d.isDirectory()).flatMap(d => ['--crds', path.join(SHARED_CRDS, d.name)]);
+  const crdDirs = fs.readdirSync(FIXTURE_CRDS, { withFileTypes: true })
+    .filter(d => d.isDirectory()).flatMap(d => ['--crds', path.join(FIXTURE_CRDS, d.name)]);
   const run = spawnSync(tool('python'), [path.join(ROOT, 'scripts/validate_k8s.py'),
     '--kubernetes-version', `${KUBERNETES_VERSION}.0`, ...crdDirs, input], { encoding: 'utf8' });
   if (run.status !== 0 && run.status !== 1) {
