@@ -9,6 +9,7 @@ import { RestrictedNamespace } from '../constructs/core/namespace';
 import { restrictedContainerSecurityContext } from '../constructs/core/workload';
 import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
 import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
+import { guardStackAgainstClashes } from './clashes';
 import { PodIdentityRole } from './pod-identity';
 
 /** Properties of `ExternalSecrets`. */
@@ -49,6 +50,7 @@ export class ExternalSecrets extends Construct {
 
   constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
     super(scope, id);
+    guardStackAgainstClashes(this);
     const namespace = props.namespace ?? 'external-secrets';
 
     const app = new cdk8s.App();

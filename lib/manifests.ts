@@ -29,9 +29,7 @@ export class KubernetesManifests {
     const found: TemplateKubernetesObject[] = [];
     for (const [logicalId, resource] of Object.entries(resources)) {
       if (resource.Type !== KUBERNETES_RESOURCE_TYPE) continue;
-      const text = renderIntrinsic(resource.Properties?.Manifest);
-      const objects = JSON.parse(text);
-      for (const object of Array.isArray(objects) ? objects : [objects]) {
+      for (const object of parseManifest(resource.Properties?.Manifest)) {
         found.push({ logicalId, object });
       }
     }
@@ -46,6 +44,15 @@ export class KubernetesManifests {
     return KubernetesManifests.fromStack(stack).map(({ logicalId, object }) =>
       `# ${logicalId}\n${ManifestSnapshot.ofObjects([object])[0]}`);
   }
+}
+
+/**
+ * The objects of one `Manifest` property (resolved CloudFormation), with references rendered as
+ * `${Ref:Id}` / `${Id.Attr}` markers.
+ */
+export function parseManifest(manifest: any): any[] {
+  const objects = JSON.parse(renderIntrinsic(manifest));
+  return Array.isArray(objects) ? objects : [objects];
 }
 
 /** Renders a CloudFormation value as text, writing references as markers that JSON can carry. */

@@ -14,6 +14,7 @@ import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
+import { guardStackAgainstClashes } from './clashes';
 import { ExternalSecrets } from './external-secrets';
 import { acknowledgeAt, awsSolutions, constructAt } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -21,6 +22,12 @@ import { profileDefaults } from './profile';
 
 /** What a user chooses about MLflow; the stack supplies the rest (`MlflowProps`). */
 export interface MlflowOptions {
+  /**
+   * Name of MLflow's Kubernetes objects (Deployment, Service, ServiceAccount, ...); its Secrets are
+   * `<name>-db` and `<name>-auth`. Two instances in one namespace need different names.
+   * @default 'mlflow'
+   */
+  readonly name?: string;
   /**
    * Database instance class, e.g. `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)`.
    * @default - t4g.micro in DEVELOPMENT, m7g.large in PRODUCTION
@@ -78,8 +85,6 @@ export interface MlflowProps extends MlflowOptions {
 
 const DATABASE_NAME = 'mlflow';
 const ARTIFACT_PREFIX = 'mlflow';
-const DB_SECRET = 'mlflow-db';
-const AUTH_SECRET = 'mlflow-auth';
 // Characters that would need escaping in a URI's userinfo are left out of the generated password.
 const URI_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\^=,';
 
@@ -109,7 +114,11 @@ export class Mlflow extends Construct {
 
   constructor(scope: Construct, id: string, props: MlflowProps) {
     super(scope, id);
+    guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
+    const name = props.name ?? 'mlflow';
+    const dbSecret = `${name}-db`;
+    const authSecret = `${name}-auth`;
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
     const defaults = profileDefaults(profile);
     const db = defaults.database;
@@ -159,19 +168,20 @@ export class Mlflow extends Construct {
     const server = new cdk8s.App();
     this.server = new MlflowServer(server, 'Mlflow', {
       namespace: props.namespace,
+      name,
       profile,
-      backendStoreSecretName: DB_SECRET,
+      backendStoreSecretName: dbSecret,
       artifactsDestination: `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`,
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
       workers: props.workers,
       ingress: props.ingress,
-      basicAuth: auth ? { secretName: AUTH_SECRET, defaultPermission: props.defaultPermission } : undefined,
+      basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
     });
     if (authSecrets) {
       new ExternalSecretObject(this.server, 'AuthSecrets', {
         namespace: props.namespace,
-        secretName: AUTH_SECRET,
+        secretName: authSecret,
         remoteSecret: authSecrets.admin.secretArn,
         component: 'mlflow',
         keys: [
@@ -182,7 +192,7 @@ export class Mlflow extends Construct {
     }
     new ExternalSecretObject(this.server, 'DatabaseUri', {
       namespace: props.namespace,
-      secretName: DB_SECRET,
+      secretName: dbSecret,
       remoteSecret: this.database.secret!.secretArn,
       component: 'mlflow',
       // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);

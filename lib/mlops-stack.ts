@@ -4,6 +4,7 @@ import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { assertDnsLabel } from '../constructs/core/errors';
 import { RestrictedNamespace } from '../constructs/core/namespace';
+import { guardStackAgainstClashes } from './clashes';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
 import { ExternalSecrets } from './external-secrets';
@@ -67,6 +68,7 @@ export class MlopsStack extends Stack {
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
+    guardStackAgainstClashes(this);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
     this.namespace = props.namespace ?? 'mlops';
     assertDnsLabel(this, 'namespace', this.namespace);

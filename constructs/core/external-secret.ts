@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { guardAgainstClashes } from './clashes';
 import { assertDnsLabel, InvalidPropError } from './errors';
 import { standardLabels } from './labels';
 
@@ -85,6 +86,7 @@ export class ExternalSecretObject extends ApiObject {
     });
     assertDnsLabel(this, 'namespace', props.namespace);
     assertDnsLabel(this, 'secretName', props.secretName);
+    guardAgainstClashes(this);
     if (!props.keys?.length && !Object.keys(props.template ?? {}).length) {
       throw new InvalidPropError(this, 'keys', props.keys ?? [], 'allowed: at least one key to copy, or a template');
     }

@@ -1,5 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
+import { guardAgainstClashes } from './clashes';
 import { assertDnsLabel } from './errors';
 import { PART_OF } from './labels';
 
@@ -23,5 +24,6 @@ export class RestrictedNamespace extends ApiObject {
       },
     });
     assertDnsLabel(this, 'name', name);
+    guardAgainstClashes(this);
   }
 }

@@ -1,5 +1,6 @@
 import { ApiObject, Chart, ChartProps } from 'cdk8s';
 import { Construct } from 'constructs';
+import { guardAgainstClashes } from '../core/clashes';
 import { DEFAULT_SECRET_STORE } from '../core/external-secret';
 import { assertDnsLabel, InvalidPropError } from '../core/errors';
 import { standardLabels } from '../core/labels';
@@ -30,6 +31,7 @@ export class AwsSecretStoreChart extends Chart {
 
   constructor(scope: Construct, id: string, props: AwsSecretStoreChartProps) {
     super(scope, id, props);
+    guardAgainstClashes(this);
     if (props.namespaces.length === 0) {
       throw new InvalidPropError(this, 'namespaces', props.namespaces,
         'allowed: at least one namespace; a store that serves none is useless and one that serves all is unsafe');

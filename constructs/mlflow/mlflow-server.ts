@@ -1,6 +1,7 @@
 import { Chart, ChartProps } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
+import { guardAgainstClashes } from '../core/clashes';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { StackProfile } from '../core/profile';
@@ -196,6 +197,7 @@ export class MlflowServer extends Chart {
     const workers = props.workers ?? settings.workers;
     const domain = props.clusterDomain ?? 'cluster.local';
     this.validate(props, { namespace, name, profile, replicas, workers, domain });
+    guardAgainstClashes(this);
 
     const labels = standardLabels('mlflow', name, MLFLOW_IMAGE.release);
     const selector = selectorLabels('mlflow', name);

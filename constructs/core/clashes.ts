@@ -1,0 +1,84 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/**
+ * Two objects with the same group, kind, namespace and name are one object to the API server: the
+ * one applied last silently replaces the other (a second MLflow's database URI would overwrite the
+ * first's). These helpers find such pairs so synth can refuse them.
+ */
+
+/** A Kubernetes object and the construct that emits it. */
+export interface OwnedObject {
+  /** The object as it will be applied. */
+  readonly object: any;
+  /** Path of the construct that emits it, named in the error. */
+  readonly owner: string;
+}
+
+// Kinds without a namespace: a stray metadata.namespace on them does not make two objects distinct.
+const CLUSTER_SCOPED = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'IngressClass', 'PriorityClass', 'RuntimeClass',
+  'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'APIService', 'CSIDriver',
+  'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
+  'ClusterSecretStore', 'ClusterExternalSecret', 'ClusterIssuer', 'ClusterServingRuntime', 'ClusterStorageContainer',
+]);
+
+/** Whether objects of `kind` live outside namespaces (the kinds the stack and its charts emit). */
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED.has(kind);
+}
+
+/** `group/kind namespace/name`, the identity the API server gives an object. */
+export function objectIdentity(object: any): string {
+  const apiVersion: string = object.apiVersion ?? '';
+  const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : 'core';
+  const namespace = isClusterScoped(object.kind) ? '' : object.metadata?.namespace ?? 'default';
+  return `${group}/${object.kind} ${namespace ? `${namespace}/` : ''}${object.metadata?.name}`;
+}
+
+/** One message per object emitted by two different constructs (or twice by one). */
+export function findClashes(objects: OwnedObject[]): string[] {
+  const first = new Map<string, string>();
+  const messages: string[] = [];
+  for (const { object, owner } of objects) {
+    const identity = objectIdentity(object);
+    const earlier = first.get(identity);
+    if (earlier === undefined) {
+      first.set(identity, owner);
+    } else {
+      messages.push(`${earlier} and ${owner} both emit ${identity}; the one applied last would silently replace `
+        + 'the other. Give one of them another name (e.g. the component\'s `name` prop) or another namespace.');
+    }
+  }
+  return messages;
+}
+
+const GUARDED = Symbol.for('cdk-mlops-stack.clash-guard');
+
+/**
+ * Makes synth of the cdk8s app that holds `scope` fail when two of its objects clash. Every chart
+ * of the library calls it; the check is registered once per app, on its root.
+ */
+export function guardAgainstClashes(scope: IConstruct): void {
+  const root = scope.node.root;
+  if ((root as any)[GUARDED]) return;
+  Object.defineProperty(root, GUARDED, { value: true });
+  root.node.addValidation({
+    validate: () => findClashes(root.node.findAll()
+      .filter((c): c is ApiObject => ApiObject.isApiObject(c))
+      .map(o => ({
+        object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace ?? namespaceOf(o) } },
+        owner: o.node.path,
+      }))),
+  });
+}
+
+function namespaceOf(object: ApiObject): string | undefined {
+  try {
+    return Chart.of(object).namespace;
+  } catch {
+    return undefined;
+  }
+}

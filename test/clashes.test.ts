@@ -1,0 +1,77 @@
+import { App } from 'aws-cdk-lib';
+import * as cdk8s from 'cdk8s';
+import { KubernetesManifests, Mlflow, MlflowServer, MlopsStack, objectIdentity } from '../lib';
+
+/** The reference stack plus a second MLflow in its namespace, as a user would add one. */
+function stackWithSecondMlflow(name?: string): { app: App; stack: MlopsStack } {
+  const app = new App();
+  const stack = new MlopsStack(app, 'MlopsStack');
+  new Mlflow(stack, 'TeamB', {
+    name,
+    cluster: stack.cluster,
+    vpc: stack.platform.vpc,
+    externalSecrets: stack.externalSecrets,
+    namespace: stack.namespace,
+  });
+  return { app, stack };
+}
+
+describe('two objects with the same identity fail synth, naming both constructs', () => {
+  test('a second Mlflow with the default name in the same namespace', () => {
+    const { app } = stackWithSecondMlflow();
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = String(e);
+    }
+    expect(message).toContain('MlopsStack/Platform/Cluster/MlflowChart and MlopsStack/Platform/Cluster/TeamBChart both emit');
+    // Every object of the pair is named, the database URI Secret's source among them.
+    for (const identity of ['apps/Deployment mlops/mlflow', 'core/Service mlops/mlflow', 'core/ServiceAccount mlops/mlflow',
+      'networking.k8s.io/NetworkPolicy mlops/mlflow', 'external-secrets.io/ExternalSecret mlops/mlflow-db']) {
+      expect(message).toContain(`both emit ${identity};`);
+    }
+  });
+
+  test('a second Mlflow with its own name synthesizes, with objects and Secrets of its own', () => {
+    const { app, stack } = stackWithSecondMlflow('mlflow-team-b');
+    expect(() => app.synth()).not.toThrow();
+    const identities = KubernetesManifests.fromStack(stack).map(o => objectIdentity(o.object));
+    expect(identities).toEqual(expect.arrayContaining([
+      'apps/Deployment mlops/mlflow', 'apps/Deployment mlops/mlflow-team-b',
+      'external-secrets.io/ExternalSecret mlops/mlflow-db', 'external-secrets.io/ExternalSecret mlops/mlflow-team-b-db',
+    ]));
+    expect(new Set(identities).size).toBe(identities.length);
+  });
+
+  test('a raw manifest that redefines a namespace of the stack', () => {
+    const app = new App();
+    const stack = new MlopsStack(app, 'MlopsStack');
+    stack.cluster.addManifest('Mine', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mlops', labels: {} } });
+    expect(() => app.synth()).toThrow(/MlopsStack\/Platform\/Cluster\/WorkloadNamespace and MlopsStack\/Platform\/Cluster\/manifest-Mine both emit core\/Namespace mlops;/);
+  });
+
+  test('two MlflowServer charts with one name in one namespace of a cdk8s app', () => {
+    const app = new cdk8s.App();
+    const props = { namespace: 'ml', backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
+    new MlflowServer(app, 'A', props);
+    new MlflowServer(app, 'B', props);
+    expect(() => app.synth()).toThrow(/A\/Deployment and B\/Deployment both emit apps\/Deployment ml\/mlflow;/);
+  });
+
+  test('the same charts with different names, or in different namespaces, synthesize', () => {
+    const app = new cdk8s.App();
+    const props = { backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
+    new MlflowServer(app, 'A', { ...props, namespace: 'ml' });
+    new MlflowServer(app, 'B', { ...props, namespace: 'ml', name: 'mlflow-b' });
+    new MlflowServer(app, 'C', { ...props, namespace: 'other' });
+    expect(() => app.charts.forEach(c => c.toJson())).not.toThrow();
+  });
+});
+
+test('an object\'s identity is group, kind, namespace and name; cluster-scoped kinds have no namespace', () => {
+  expect(objectIdentity({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', namespace: 'n' } })).toBe('apps/Deployment n/a');
+  expect(objectIdentity({ apiVersion: 'apps/v1beta2', kind: 'Deployment', metadata: { name: 'a', namespace: 'n' } })).toBe('apps/Deployment n/a');
+  expect(objectIdentity({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } })).toBe('core/ConfigMap default/a');
+  expect(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', namespace: 'x' } })).toBe('core/Namespace a');
+});
