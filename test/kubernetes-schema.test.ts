@@ -1,46 +1,39 @@
 import * as cdk8s from 'cdk8s';
-import {
-  AwsSecretStoreChart, ExternalSecretObject, KubernetesManifests, MlflowServer, RestrictedNamespace, StackProfile,
-} from '../lib';
-import { PROFILES, synthReference } from './support/synth';
-import { SourcedObject, validateKubernetes } from './support/tools';
+import { AwsSecretStoreChart, findClashes } from '../lib';
+import { standaloneCharts, stackObjects } from './support/objects';
+import { podSpecsOf, restrictedViolations } from './support/pod-security';
+import { PROFILES } from './support/synth';
+import { validateKubernetes } from './support/tools';
 
-/** The standalone cdk8s charts of the library, as a user on any cluster would synthesize them. */
-function standaloneCharts(): SourcedObject[] {
-  const app = new cdk8s.App();
-  const chart = new cdk8s.Chart(app, 'Standalone');
-  new RestrictedNamespace(chart, 'Namespace', 'team-a');
-  new ExternalSecretObject(chart, 'Db', {
-    namespace: 'team-a',
-    secretName: 'db-credentials',
-    remoteSecret: 'prod/db',
-    keys: [{ secretKey: 'password', property: 'password' }, { secretKey: 'username', property: 'username' }],
-    component: 'example',
-  });
-  new AwsSecretStoreChart(app, 'Store', { region: 'eu-west-1', namespaces: ['team-a', 'team-b'] });
-  const mlflow = { backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
-  new MlflowServer(app, 'MlflowDev', { ...mlflow, namespace: 'team-a' });
-  new MlflowServer(app, 'MlflowProd', {
-    ...mlflow, namespace: 'team-b', profile: StackProfile.PRODUCTION, s3EndpointUrl: 'http://minio:9000',
-    ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'], controllerNamespace: 'ingress-nginx' },
-    basicAuth: { secretName: 'mlflow-auth' },
-  });
-  return app.charts.flatMap(c => c.toJson().map(object => ({ source: `cdk8s:${c.node.id}`, object })));
-}
-
-function stackObjects(): SourcedObject[] {
-  return PROFILES.flatMap(profile => KubernetesManifests.fromStack(synthReference(profile).stack)
-    .map(({ logicalId, object }) => ({ source: `${profile}:${logicalId}`, object })));
-}
-
-describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the shared CRDs', () => {
-  const objects = [...stackObjects(), ...standaloneCharts()];
+describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the vendored CRDs', () => {
+  const perProfile = stackObjects();
+  const charts = perProfile.flatMap(p => p.charts);
+  const objects = [...perProfile.flatMap(p => p.manifests), ...charts, ...standaloneCharts()];
   const report = validateKubernetes(objects);
 
-  test('every object the stack and the standalone charts emit is valid', () => {
+  test('every object the stack, its Helm releases and the standalone charts emit is valid', () => {
     expect(report.failures).toEqual([]);
     expect(report.status).toBe(0);
     expect(report.validated).toBe(objects.length);
+  });
+
+  test('the Helm releases are rendered (the External Secrets chart with its three Deployments)', () => {
+    const deployments = charts.filter(c => c.object.kind === 'Deployment').map(c => `${c.source} ${c.object.metadata.name}`);
+    expect(deployments).toEqual(expect.arrayContaining(PROFILES.flatMap(p => ['external-secrets', 'external-secrets-webhook',
+      'external-secrets-cert-controller'].map(name => `${p}:helm:external-secrets ${name}`))));
+  });
+
+  test('every pod template of the Helm releases meets Pod Security "restricted"', () => {
+    const violations = charts.flatMap(c => podSpecsOf(c.object).flatMap(restrictedViolations)
+      .map(v => `${c.source} ${c.object.kind}/${c.object.metadata.name}: ${v}`));
+    expect(charts.flatMap(c => podSpecsOf(c.object)).length).toBeGreaterThanOrEqual(6);
+    expect(violations).toEqual([]);
+  });
+
+  test('no Helm release emits an object the stack\'s manifests also emit', () => {
+    for (const { manifests, charts: released } of perProfile) {
+      expect(findClashes([...manifests, ...released].map(o => ({ object: o.object, owner: o.source })))).toEqual([]);
+    }
   });
 
   test('the custom resources are among them (the CRD path is exercised)', () => {
@@ -49,6 +42,10 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the s
       'v1/Namespace', 'external-secrets.io/v1/ClusterSecretStore', 'external-secrets.io/v1/ExternalSecret',
       'apps/v1/Deployment', 'v1/Service', 'v1/ServiceAccount', 'networking.k8s.io/v1/NetworkPolicy',
       'policy/v1/PodDisruptionBudget', 'networking.k8s.io/v1/Ingress',
+      // from the External Secrets chart
+      'v1/Secret', 'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
+      'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',
+      'admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration',
     ]));
   });
 });
