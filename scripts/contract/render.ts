@@ -8,6 +8,8 @@ import { StackProfile } from '../../constructs/core/profile';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
+import { stackObjects, standaloneCharts } from '../../test/support/objects';
+import { PROFILES } from '../../test/support/synth';
 
 const outdir = process.argv[2];
 if (!outdir) throw new Error('usage: render.ts <outdir>');
@@ -37,3 +39,14 @@ fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, n
 // What the reference stack applies to EKS, for the parts rendered in the cluster (ESO templates).
 const stack = new MlopsStack(new App(), 'MlopsStack');
 fs.writeFileSync(path.join(outdir, 'stack.json'), JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object), null, 1));
+
+// Everything the library applies to a cluster, for the API-server checks: per profile the stack's
+// manifests and its rendered Helm releases, then the standalone charts.
+const perProfile = stackObjects();
+fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
+  profiles: Object.fromEntries(PROFILES.map((profile, i) => [profile, {
+    manifests: perProfile[i].manifests.map(o => o.object),
+    charts: perProfile[i].charts.map(o => o.object),
+  }])),
+  standalone: standaloneCharts().map(o => o.object),
+}, null, 1));

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the contract tests run: the pinned Python packages into .venv-contract
-# (git-ignored) and Debian's PostgreSQL server when it is missing. Idempotent.
+# (git-ignored), Debian's PostgreSQL server when it is missing, and the local kube-apiserver
+# (scripts/local-apiserver.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,6 +13,9 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   # The package starts a cluster on the default port; the tests run their own on 127.0.0.1.
   service postgresql stop >/dev/null 2>&1 || true
 fi
+
+# A real kube-apiserver, etcd and kubectl for the deploy-time checks, built once into .tools/.
+bash scripts/local-apiserver.sh install
 
 requirements=test/contract/requirements.txt
 stamp=.venv-contract/.requirements.sha256
