@@ -1,10 +1,16 @@
 // Endpoints of the emulators the contract tests start on 127.0.0.1; test/contract/conftest.py
-// reads the same values from here (one source). Ports are fixed to keep the rendered manifests
-// deterministic; the tests fail fast if one is taken.
+// reads the same values from the rendered endpoints.json (one source). scripts/contract/run.sh
+// picks the ports free at run time, so two runs on one machine never collide.
+function port(variable: string): number {
+  const value = Number(process.env[variable]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${variable} must name a free port (scripts/contract/run.sh sets it)`);
+  return value;
+}
+
 export const CONTRACT = {
-  s3EndpointUrl: 'http://127.0.0.1:45123',
+  s3EndpointUrl: `http://127.0.0.1:${port('CONTRACT_S3_PORT')}`,
   awsRegion: 'us-east-1',
-  postgresPort: 45432,
+  postgresPort: port('CONTRACT_POSTGRES_PORT'),
   mlflow: {
     namespace: 'mlops',
     secretName: 'mlflow-db',

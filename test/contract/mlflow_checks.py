@@ -18,12 +18,19 @@ from mlflow.tracking import MlflowClient
 
 _real_getaddrinfo = socket.getaddrinfo
 _cluster_names = set()
+_service_ports = {}
 
 
-def _cluster_dns(host, *args, **kwargs):
+def _cluster_dns(host, port=None, *args, **kwargs):
     if host in _cluster_names:
         host = '127.0.0.1'
-    return _real_getaddrinfo(host, *args, **kwargs)
+        port = _service_ports.get(int(port), port) if port is not None else port
+    return _real_getaddrinfo(host, port, *args, **kwargs)
+
+
+def route_service_port(service_port, local_port):
+    """Connections to a cluster name on `service_port` reach the local server, like kube-proxy's."""
+    _service_ports[int(service_port)] = local_port
 
 
 def use_cluster_dns(names):

@@ -11,7 +11,7 @@ import tempfile
 import time
 
 
-def _wait_port(port, timeout=30):
+def _wait_port(port, timeout=120):
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:
