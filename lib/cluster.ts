@@ -1,5 +1,5 @@
 import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
-import { CfnOutput, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -161,9 +161,6 @@ export class MlopsCluster extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });
-    // Tags the Auto Mode load-balancer controller uses to pick subnets for Services and Ingresses.
-    vpc.publicSubnets.forEach(subnet => Tags.of(subnet).add('kubernetes.io/role/elb', '1'));
-    vpc.privateSubnets.forEach(subnet => Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1'));
     return vpc;
   }
 }

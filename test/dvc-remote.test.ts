@@ -53,11 +53,18 @@ describe('DvcRemote with defaults', () => {
     });
   });
 
-  test('the bucket policy denies requests without TLS', () => {
+  test('the remote bucket\'s own policy denies requests without TLS and TLS below 1.2', () => {
+    const bucketId = Stack.of(remote).getLogicalId(remote.bucket.node.defaultChild as any);
+    const denyOnBucket = (condition: object) => Match.objectLike({
+      Effect: 'Deny', Action: 's3:*', Condition: condition,
+      Resource: Match.arrayWith([{ 'Fn::GetAtt': [bucketId, 'Arn'] }]),
+    });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      })]) },
+      Bucket: { Ref: bucketId },
+      PolicyDocument: { Statement: Match.arrayWith([
+        denyOnBucket({ Bool: { 'aws:SecureTransport': 'false' } }),
+        denyOnBucket({ NumericLessThan: { 's3:TlsVersion': 1.2 } }),
+      ]) },
     });
   });
 

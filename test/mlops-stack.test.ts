@@ -133,7 +133,13 @@ describe('External Secrets', () => {
 
 test('podIdentity() gives a component its own role in the workload namespace', () => {
   const stack = new MlopsStack(new App(), 'Component');
-  const identity = stack.podIdentity('MlflowIdentity', 'mlflow');
-  expect(identity.role).toBeDefined();
-  Template.fromStack(stack).hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'mlops', ServiceAccount: 'mlflow' });
+  const identity = stack.podIdentity('TrainerIdentity', 'trainer');
+  const template = Template.fromStack(stack);
+  const roleId = stack.getLogicalId(identity.role.node.defaultChild as any);
+  template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
+    Namespace: 'mlops', ServiceAccount: 'trainer', RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+  });
+  expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toMatchObject({
+    'aws:RequestTag/kubernetes-namespace': 'mlops', 'aws:RequestTag/kubernetes-service-account': 'trainer',
+  });
 });

@@ -15,7 +15,7 @@ export interface Synthesized {
   readonly outdir: string;
 }
 
-/** A fresh temporary folder, removed by the OS; tests never write into the project. */
+/** A fresh temporary folder, removed with the worker's temporary root (test/support/temp-root.js). */
 export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `cdk-mlops-${prefix}-`));
 }
