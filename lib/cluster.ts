@@ -2,11 +2,13 @@ import { KubectlV35Layer } from '@aws-cdk/lambda-layer-kubectl-v35';
 import { CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../constructs/versions';
+import { createDataKey } from './data-bucket';
 import { acknowledgeAt, awsSolutions, logicalIdAt, managedPolicyFinding } from './nag';
 import { profileDefaults, StackProfile } from './profile';
 
@@ -156,8 +158,19 @@ export class MlopsCluster extends Construct {
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
       ],
     });
+    // Flow logs show who talked to whom; they are encrypted with a key of the stack's own, usable
+    // only by CloudWatch Logs for this account's log groups in this region.
+    const flowLogKey = createDataKey(this, 'FlowLogsKey', `Encryption of the VPC flow logs of ${this.node.path}`);
+    const { region, account, partition } = Stack.of(this);
+    flowLogKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${partition}:logs:${region}:${account}:log-group:*` } },
+    }));
     const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention,
+      encryptionKey: flowLogKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     vpc.addFlowLog('FlowLog', { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup) });

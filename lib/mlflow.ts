@@ -16,7 +16,7 @@ import {
 } from './data-bucket';
 import { guardStackAgainstClashes } from './clashes';
 import { ExternalSecrets } from './external-secrets';
-import { acknowledgeAt, awsSolutions, constructAt } from './nag';
+import { acknowledgeAt, awsSolutions, constructAt, managedPolicyFinding } from './nag';
 import { PodIdentityRole } from './pod-identity';
 import { profileDefaults } from './profile';
 
@@ -123,6 +123,9 @@ export class Mlflow extends Construct {
     const defaults = profileDefaults(profile);
     const db = defaults.database;
 
+    // One key for MLflow's data: its artifacts and the credentials of its database and login.
+    this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow data (artifacts, credentials) ${this.node.path}`);
+
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
     this.database = new rds.DatabaseInstance(this, 'Database', {
       engine,
@@ -130,7 +133,7 @@ export class Mlflow extends Construct {
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       databaseName: DATABASE_NAME,
-      credentials: rds.Credentials.fromGeneratedSecret('mlflow', { excludeCharacters: URI_UNSAFE }),
+      credentials: rds.Credentials.fromGeneratedSecret('mlflow', { excludeCharacters: URI_UNSAFE, encryptionKey: this.artifactKey }),
       multiAz: db.multiAz,
       allocatedStorage: db.allocatedStorageGiB,
       maxAllocatedStorage: db.allocatedStorageGiB * 10,
@@ -140,6 +143,7 @@ export class Mlflow extends Construct {
       deletionProtection: defaults.deletionProtection,
       removalPolicy: RemovalPolicy.SNAPSHOT,
       enablePerformanceInsights: db.performanceInsights,
+      ...(db.monitoringIntervalSeconds > 0 ? { monitoringInterval: Duration.seconds(db.monitoringIntervalSeconds) } : {}),
       iamAuthentication: true,
       autoMinorVersionUpgrade: true,
       copyTagsToSnapshot: true,
@@ -148,13 +152,17 @@ export class Mlflow extends Construct {
         parameters: { 'rds.force_ssl': '1' },
       }),
     });
+    if (db.monitoringIntervalSeconds > 0) {
+      acknowledgeAt(this.database, 'MonitoringRole/Resource',
+        'The AWS managed policy for RDS Enhanced Monitoring is the documented one; it only writes the RDSOSMetrics log group',
+        managedPolicyFinding('service-role/AmazonRDSEnhancedMonitoringRole'));
+    }
     // The password lives only here; losing the secret with the stack would lock the snapshot out.
     // (database.secret is the attachment; the secret itself is the construct below it.)
     (constructAt(this.database, 'Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.database.connections.allowDefaultPortFrom(props.cluster.clusterSecurityGroup, 'MLflow pods (EKS Auto Mode nodes)');
     props.externalSecrets.grantRead(this.database.secret!);
 
-    this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow artifacts ${this.node.path}`);
     this.artifactBucket = createDataBucket(this, 'Artifacts', {
       encryptionKey: this.artifactKey,
       accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
@@ -228,6 +236,7 @@ export class Mlflow extends Construct {
         generateSecretString: {
           secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: length, excludePunctuation: true,
         },
+        encryptionKey: this.artifactKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
       externalSecrets.grantRead(secret);

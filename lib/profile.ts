@@ -30,6 +30,8 @@ export interface DatabaseDefaults {
   readonly performanceInsights: boolean;
   /** Initial storage; storage autoscaling grows it up to ten times this. */
   readonly allocatedStorageGiB: number;
+  /** Seconds between Enhanced Monitoring samples (OS metrics); 0 turns it off. */
+  readonly monitoringIntervalSeconds: number;
 }
 
 const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
@@ -39,7 +41,9 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     logRetention: RetentionDays.ONE_MONTH,
     deletionProtection: false,
     // The smallest Graviton class; PostgreSQL and MLflow's schema fit easily.
-    database: { instanceType: 't4g.micro', multiAz: false, backupRetentionDays: 1, performanceInsights: false, allocatedStorageGiB: 20 },
+    database: { instanceType: 't4g.micro', multiAz: false, backupRetentionDays: 1, performanceInsights: false, allocatedStorageGiB: 20,
+      // Enhanced Monitoring bills CloudWatch Logs ingestion; basic RDS metrics suffice here.
+      monitoringIntervalSeconds: 0 },
   },
   [StackProfile.PRODUCTION]: {
     natGateways: undefined,
@@ -47,7 +51,9 @@ const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
     logRetention: RetentionDays.ONE_YEAR,
     deletionProtection: true,
     // Non-burstable, so sustained logging load is not throttled by CPU credits.
-    database: { instanceType: 'm7g.large', multiAz: true, backupRetentionDays: 14, performanceInsights: true, allocatedStorageGiB: 50 },
+    database: { instanceType: 'm7g.large', multiAz: true, backupRetentionDays: 14, performanceInsights: true, allocatedStorageGiB: 50,
+      // OS-level metrics (memory, swap, per-process CPU) that basic CloudWatch metrics lack.
+      monitoringIntervalSeconds: 60 },
   },
 };
 

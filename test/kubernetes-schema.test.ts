@@ -1,7 +1,7 @@
 import * as cdk8s from 'cdk8s';
-import { AwsSecretStoreChart, findClashes } from '../lib';
+import { AwsSecretStoreChart, findClashes, StackProfile } from '../lib';
 import { standaloneCharts, stackObjects } from './support/objects';
-import { podSpecsOf, restrictedViolations } from './support/pod-security';
+import { podRequests, podSpecsOf, restrictedViolations } from './support/pod-security';
 import { PROFILES } from './support/synth';
 import { validateKubernetes } from './support/tools';
 
@@ -28,6 +28,15 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
       .map(v => `${c.source} ${c.object.kind}/${c.object.metadata.name}: ${v}`));
     expect(charts.flatMap(c => podSpecsOf(c.object)).length).toBeGreaterThanOrEqual(6);
     expect(violations).toEqual([]);
+  });
+
+  test('all DEVELOPMENT pods together request at most 2 vCPU and 4 GiB, and every container requests both', () => {
+    const dev = perProfile[PROFILES.indexOf(StackProfile.DEVELOPMENT)];
+    const total = podRequests([...dev.manifests, ...dev.charts].map(o => o.object));
+    expect(total.unrequested).toEqual([]);
+    expect(total.cpu).toBeGreaterThan(0);
+    expect(total.cpu).toBeLessThanOrEqual(2);
+    expect(total.memoryGiB).toBeLessThanOrEqual(4);
   });
 
   test('no Helm release emits an object the stack\'s manifests also emit', () => {

@@ -44,6 +44,11 @@ const DEVELOPMENT_ONLY = [
   'MlopsStack/Mlflow/Database/Resource :: AwsSolutions::AwsSolutions-RDS3',
 ];
 
+// Enhanced Monitoring (PRODUCTION only) runs with the AWS managed role policy RDS documents.
+const PRODUCTION_ONLY = [
+  'MlopsStack/Mlflow/Database/MonitoringRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+];
+
 // Recorded by aws-cdk-lib itself (stack.availabilityZones, ec2.FlowLog), pinned so an upgrade
 // that adds one is reviewed like our own.
 const FROM_AWS_CDK_LIB = [
@@ -67,7 +72,7 @@ describe.each(PROFILES)('cdk-nag AwsSolutions on the %s reference stack', profil
   const ours = acks.filter(a => !FROM_AWS_CDK_LIB.includes(`${a.where} :: ${a.id}`));
 
   test('the acknowledged findings are exactly the reviewed list', () => {
-    const expected = [...OURS, ...FROM_AWS_CDK_LIB, ...(profile === StackProfile.DEVELOPMENT ? DEVELOPMENT_ONLY : [])];
+    const expected = [...OURS, ...FROM_AWS_CDK_LIB, ...(profile === StackProfile.DEVELOPMENT ? DEVELOPMENT_ONLY : PRODUCTION_ONLY)];
     expect(acks.map(a => `${a.where} :: ${a.id}`).sort()).toEqual(expected.sort());
   });
 
