@@ -54,3 +54,39 @@ export function validateKubernetes(objects: SourcedObject[]): ValidationReport {
   const report = JSON.parse(run.stdout);
   return { status: run.status, ...report };
 }
+
+/** One failed checkov check. */
+export interface CheckovFinding {
+  readonly check: string;
+  /** checkov's resource name, e.g. `AWS::S3::Bucket.LogicalId` or `Deployment.namespace.name`. */
+  readonly resource: string;
+  /** File name within the scanned folder. */
+  readonly file: string;
+}
+
+/** What a checkov run reported, by framework. */
+export interface CheckovReport {
+  readonly failed: CheckovFinding[];
+  readonly passed: Record<string, number>;
+  readonly resources: Record<string, number>;
+}
+
+/**
+ * Runs the pinned checkov over a folder, CloudFormation and Kubernetes at once, offline
+ * (--skip-download: it would otherwise fetch guidelines from its vendor's API).
+ */
+export function checkov(dir: string): CheckovReport {
+  const bin = path.join(ROOT, '.venv-checkov/bin/checkov');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/setup-tools.sh\` (npm test does it first)`);
+  const run = spawnSync(bin, ['--directory', dir, '--framework', 'cloudformation', 'kubernetes', '--skip-download',
+    '--quiet', '--compact', '--output', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (run.status !== 0 && run.status !== 1) throw new Error(`checkov failed (${run.status}): ${run.stderr.slice(-2000)}`);
+  const reports: any[] = [JSON.parse(run.stdout)].flat();
+  return {
+    failed: reports.flatMap(r => r.results.failed_checks.map((f: any) => ({
+      check: f.check_id, resource: f.resource, file: path.basename(f.file_path),
+    }))),
+    passed: Object.fromEntries(reports.map(r => [r.check_type, r.summary.passed])),
+    resources: Object.fromEntries(reports.map(r => [r.check_type, r.summary.resource_count])),
+  };
+}
