@@ -1,6 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
-import { KubernetesManifests, Mlflow, MlflowServer, MlopsStack, objectIdentity } from '../lib';
+import { parseAllDocuments } from 'yaml';
+import {
+  CLUSTER_SCOPED_KINDS, findClashes, isClusterScoped, KubernetesManifests, Mlflow, MlflowServer, MlopsStack, objectIdentity,
+} from '../lib';
+import { FIXTURE_CRDS } from './support/tools';
 
 /** The reference stack plus a second MLflow in its namespace, as a user would add one. */
 function stackWithSecondMlflow(name?: string): { app: App; stack: MlopsStack } {
@@ -56,7 +62,15 @@ describe('two objects with the same identity fail synth, naming both constructs'
     const props = { namespace: 'ml', backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
     new MlflowServer(app, 'A', props);
     new MlflowServer(app, 'B', props);
-    expect(() => app.synth()).toThrow(/A\/Deployment and B\/Deployment both emit apps\/Deployment ml\/mlflow;/);
+    let message = '';
+    try {
+      app.synth();
+    } catch (e) {
+      message = String(e);
+    }
+    expect(message).toMatch(/A\/Deployment and B\/Deployment both emit apps\/Deployment ml\/mlflow;/);
+    // The check is registered once per app, however many charts ask for it: one message per pair.
+    expect(message.split('both emit apps/Deployment ml/mlflow;').length - 1).toBe(1);
   });
 
   test('the same charts with different names, or in different namespaces, synthesize', () => {
@@ -74,4 +88,26 @@ test('an object\'s identity is group, kind, namespace and name; cluster-scoped k
   expect(objectIdentity({ apiVersion: 'apps/v1beta2', kind: 'Deployment', metadata: { name: 'a', namespace: 'n' } })).toBe('apps/Deployment n/a');
   expect(objectIdentity({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a' } })).toBe('core/ConfigMap default/a');
   expect(objectIdentity({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'a', namespace: 'x' } })).toBe('core/Namespace a');
+});
+
+test('a stray namespace on a cluster-scoped object does not hide a clash', () => {
+  for (const kind of CLUSTER_SCOPED_KINDS) {
+    const object = (namespace: string) => ({ apiVersion: 'x/v1', kind, metadata: { name: 'a', namespace } });
+    expect(findClashes([{ object: object('one'), owner: 'A' }, { object: object('two'), owner: 'B' }])).toHaveLength(1);
+  }
+  expect(findClashes([
+    { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'one' } }, owner: 'A' },
+    { object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'two' } }, owner: 'B' },
+  ])).toEqual([]);
+});
+
+test('the cluster-scoped kinds agree with the scope of every vendored CRD', () => {
+  const crds = fs.readdirSync(FIXTURE_CRDS).flatMap(dir => fs.readdirSync(path.join(FIXTURE_CRDS, dir))
+    .flatMap(file => parseAllDocuments(fs.readFileSync(path.join(FIXTURE_CRDS, dir, file), 'utf8')).map(d => d.toJSON())))
+    .filter(d => d?.kind === 'CustomResourceDefinition');
+  expect(crds.length).toBeGreaterThanOrEqual(7);
+  for (const crd of crds) {
+    expect({ kind: crd.spec.names.kind, clusterScoped: isClusterScoped(crd.spec.names.kind) })
+      .toEqual({ kind: crd.spec.names.kind, clusterScoped: crd.spec.scope === 'Cluster' });
+  }
 });

@@ -1,7 +1,8 @@
 import { App, Lazy, Stack } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, MlopsCluster, MlopsStack, parseProfile,
+  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, MlflowServer, MlopsCluster, MlopsStack, parseProfile,
+  PodIdentityRole,
 } from '../lib';
 
 const stack = () => new Stack(new App(), 'S');
@@ -34,6 +35,17 @@ describe('bad input fails at synth with a clear message', () => {
     ['an ExternalSecret with an invalid name', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
       namespace: 'mlops', secretName: 'DB.Credentials', remoteSecret: 'prod/db', keys: [{ secretKey: 'p', property: 'p' }], component: 'x',
     }), /invalid prop 'secretName' = "DB.Credentials"/],
+    ['an MLflow name that is not a DNS label', () => new MlflowServer(new cdk8s.App(), 'Mlflow', {
+      name: 'MLflow_Main', backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow',
+    }), /Mlflow: invalid prop 'name' = "MLflow_Main"; allowed: an RFC 1123 DNS label/],
+    ['a pod identity for a namespace that is not a DNS label', () => {
+      const s = new MlopsStack(new App(), 'Stack');
+      return new PodIdentityRole(s, 'Trainer', { cluster: s.cluster, namespace: 'ML_Ops', serviceAccount: 'trainer' });
+    }, /Stack\/Trainer: invalid prop 'namespace' = "ML_Ops"/],
+    ['a pod identity for a ServiceAccount that is not a DNS label', () => {
+      const s = new MlopsStack(new App(), 'Stack');
+      return new PodIdentityRole(s, 'Trainer', { cluster: s.cluster, namespace: 'mlops', serviceAccount: 'Trainer SA' });
+    }, /Stack\/Trainer: invalid prop 'serviceAccount' = "Trainer SA"/],
     ['an unknown profile in the app context', () => parseProfile('staging', 'bin/app.ts (context)'),
       /bin\/app.ts \(context\): invalid prop 'profile' = "staging"; allowed: development, production/],
   ])('%s', (_name, build, message) => {

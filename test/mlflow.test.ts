@@ -179,6 +179,20 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
       }),
     });
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+    // OS metrics in PRODUCTION only; the master secret is encrypted with MLflow's own key.
+    const db = Object.values(template.findResources('AWS::RDS::DBInstance'))[0] as any;
+    expect(db.Properties.MonitoringInterval).toBe(production ? 60 : undefined);
+    const keyId = stack.getLogicalId(stack.mlflow.artifactKey.node.defaultChild as any);
+    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret')) as any[];
+    expect(secrets.map(r => r.Properties.KmsKeyId)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }]);
+  });
+
+  test('the artifact bucket logs access under its own prefix of the shared log bucket', () => {
+    const bucketId = stack.getLogicalId(stack.mlflow.artifactBucket.node.defaultChild as any);
+    expect(template.toJSON().Resources[bucketId].Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: stack.getLogicalId(stack.dvc.accessLogsBucket.node.defaultChild as any) },
+      LogFilePrefix: 'mlflow-artifacts/',
+    });
   });
 
   test('the database admits only the cluster security group, on its port', () => {

@@ -62,9 +62,16 @@ describe('the EKS cluster', () => {
     expect(JSON.stringify(entry.Properties.AccessPolicies[0].PolicyArn)).toMatch(/:cluster-access-policy\/AmazonEKSClusterAdminPolicy"/);
   });
 
-  test('outputs the kubeconfig command', () => {
-    const outputs = Object.entries(template.findOutputs('*'));
-    expect(outputs.some(([k, o]) => k.includes('UpdateKubeconfig') && JSON.stringify(o.Value).includes('aws eks update-kubeconfig'))).toBe(true);
+  test('outputs the kubeconfig command, and without an admin role how to get access first', () => {
+    const [output] = Object.entries(template.findOutputs('*')).filter(([k]) => k.includes('UpdateKubeconfig')).map(([, o]) => o);
+    expect(JSON.stringify(output.Value)).toContain('aws eks update-kubeconfig');
+    expect(output.Description).toMatch(/create-access-entry[\s\S]*adminRoleArn/);
+  });
+
+  test('the workload namespace enforces, audits and warns on Pod Security "restricted"', () => {
+    const [ns] = KubernetesManifests.fromStack(dev.stack).filter(o => o.object.kind === 'Namespace' && o.object.metadata.name === 'mlops');
+    expect(ns.object.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
+      .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
   });
 });
 

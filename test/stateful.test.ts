@@ -30,6 +30,15 @@ const PINNED_LOGICAL_IDS = {
   PlatformSecretsKey34DD3095: 'AWS::KMS::Key',
 };
 
+// Not stateful themselves, but a new logical ID replaces them: a new cluster (every workload and its
+// in-cluster state gone), new subnets (which replace the cluster), or a Helm release or manifest
+// uninstalled and installed again (a Namespace deleted with all it holds, CRDs with their objects).
+const PINNED_PLATFORM_IDS = {
+  'AWS::EKS::Cluster': ['PlatformCluster6842C9C4'],
+  'AWS::EC2::VPC': ['PlatformVpcB7D6B3DD'],
+  'Custom::AWSCDK-EKS-HelmChart': ['PlatformClusterchartExternalSecretsChart416BAA4D'],
+};
+
 describe('stateful resources', () => {
   const dev = synthReference(StackProfile.DEVELOPMENT).template.toJSON();
   const prod = synthReference(StackProfile.PRODUCTION).template.toJSON();
@@ -41,6 +50,19 @@ describe('stateful resources', () => {
       .filter(([, r]) => !KEEPS_DATA.includes(r.DeletionPolicy) || !KEEPS_DATA.includes(r.UpdateReplacePolicy))
       .map(([id, r]) => `${id} (${r.Type}): DeletionPolicy=${r.DeletionPolicy}, UpdateReplacePolicy=${r.UpdateReplacePolicy}`);
     expect(losesData).toEqual([]);
+  });
+
+  test('the cluster, its network and what it installs keep their logical IDs', () => {
+    for (const template of [dev, prod]) {
+      const ids = (type: string) => Object.entries(template.Resources as Record<string, any>).filter(([, r]) => r.Type === type).map(([id]) => id);
+      for (const [type, pinned] of Object.entries(PINNED_PLATFORM_IDS)) expect({ type, ids: ids(type) }).toEqual({ type, ids: pinned });
+      expect(ids('AWS::EC2::Subnet').every(id => /^PlatformVpc(public|private)Subnet\d+Subnet[0-9A-F]{8}$/.test(id))).toBe(true);
+      expect(ids('AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(4);
+      expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
+        'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
+        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterWorkloadNamespaceE390A02F',
+      ].sort());
+    }
   });
 
   test('their logical IDs are pinned', () => {

@@ -15,15 +15,20 @@ export interface OwnedObject {
   readonly owner: string;
 }
 
-// Kinds without a namespace: a stray metadata.namespace on them does not make two objects distinct.
-const CLUSTER_SCOPED = new Set([
+/**
+ * Kinds without a namespace (built-in, and those of the CRDs the stack installs): a stray
+ * metadata.namespace on them does not make two objects distinct. The contract test checks the
+ * list against a real API server.
+ */
+export const CLUSTER_SCOPED_KINDS: readonly string[] = [
   'Namespace', 'Node', 'PersistentVolume', 'StorageClass', 'IngressClass', 'PriorityClass', 'RuntimeClass',
   'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'APIService', 'CSIDriver',
   'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration',
   'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
   'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
   'ClusterSecretStore', 'ClusterExternalSecret', 'ClusterIssuer', 'ClusterServingRuntime', 'ClusterStorageContainer',
-]);
+];
+const CLUSTER_SCOPED = new Set(CLUSTER_SCOPED_KINDS);
 
 /** Whether objects of `kind` live outside namespaces (the kinds the stack and its charts emit). */
 export function isClusterScoped(kind: string): boolean {

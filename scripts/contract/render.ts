@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
-import { KubernetesManifests, MlopsStack } from '../../lib';
+import { CLUSTER_SCOPED_KINDS, KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
 import { PROFILES } from '../../test/support/synth';
@@ -49,4 +49,5 @@ fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
     charts: perProfile[i].charts.map(o => o.object),
   }])),
   standalone: standaloneCharts().map(o => o.object),
+  clusterScopedKinds: CLUSTER_SCOPED_KINDS,
 }, null, 1));

@@ -149,3 +149,20 @@ def test_the_unbroken_originals_pass_the_same_dry_run(cluster, applied, rendered
     result = cluster.kubectl('apply', '--server-side', '--field-manager', 'cdk-mlops-stack', '--dry-run=server',
                              objects=[_mlflow_deployment(rendered), _store(rendered), _external_secret(rendered)])
     assert result.returncode == 0, result.stderr
+
+
+def _kinds(cluster, namespaced):
+    result = cluster.kubectl('api-resources', f'--namespaced={str(namespaced).lower()}', '--no-headers')
+    assert result.returncode == 0, result.stderr
+    return {line.split()[-1] for line in result.stdout.splitlines() if line.strip()}
+
+
+def test_the_clash_check_knows_which_kinds_have_no_namespace(cluster, applied, rendered):
+    """The synth-time clash check ignores a stray namespace on cluster-scoped kinds; the server decides which."""
+    ours = set(rendered['clusterScopedKinds'])
+    cluster_scoped, namespaced = _kinds(cluster, False), _kinds(cluster, True)
+    assert ours & namespaced == set()
+    applied_kinds = {o['kind'] for p in rendered['profiles'].values() for o in p['manifests'] + p['charts']} | {
+        o['kind'] for o in rendered['standalone']}
+    assert applied_kinds & cluster_scoped <= ours
+    assert len(ours & cluster_scoped) >= 10
