@@ -7,7 +7,10 @@ import { tempDir } from './synth';
 export const ROOT = path.resolve(__dirname, '../..');
 /** CRDs of the custom resources the stack emits, vendored with their provenance (test/fixtures/README.md). */
 export const FIXTURE_CRDS = path.join(ROOT, 'test/fixtures/crds');
-const VENV_BIN = path.join(ROOT, '.venv/bin');
+// The venvs live in the checkout; a mutation run's sandbox copy of the project finds them through
+// CDK_MLOPS_VENVS (set by `npm run test:mutation`) instead of copying a gigabyte of Python.
+const VENVS = process.env.CDK_MLOPS_VENVS ?? ROOT;
+const VENV_BIN = path.join(VENVS, '.venv/bin');
 
 function tool(name: string): string {
   const file = path.join(VENV_BIN, name);
@@ -76,7 +79,7 @@ export interface CheckovReport {
  * (--skip-download: it would otherwise fetch guidelines from its vendor's API).
  */
 export function checkov(dir: string): CheckovReport {
-  const bin = path.join(ROOT, '.venv-checkov/bin/checkov');
+  const bin = path.join(VENVS, '.venv-checkov/bin/checkov');
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run \`bash scripts/setup-tools.sh\` (npm test does it first)`);
   const run = spawnSync(bin, ['--directory', dir, '--framework', 'cloudformation', 'kubernetes', '--skip-download',
     '--quiet', '--compact', '--output', 'json'], { encoding: 'utf8', maxBuffer: 256 << 20 });
