@@ -68,6 +68,13 @@ describe('DvcRemote with defaults', () => {
     });
   });
 
+  test('access logs go to their own retained bucket and expire after a year', () => {
+    const logsId = Stack.of(remote).getLogicalId(remote.accessLogsBucket.node.defaultChild as any);
+    const logs = template.toJSON().Resources[logsId];
+    expect(logs.DeletionPolicy).toBe('Retain');
+    expect(logs.Properties.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: 365, Status: 'Enabled' })]);
+  });
+
   test('the key rotates and is retained', () => {
     template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ EnableKeyRotation: true }) });
   });

@@ -29,6 +29,9 @@ describe('bad input fails at synth with a clear message', () => {
       /^Stack: invalid prop 'namespace' = "MLOps_Team"; allowed: an RFC 1123 DNS label/],
     ['a secret store serving no namespace', () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: [] }),
       /Store: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/],
+    ['a secret store serving a namespace that is not a DNS label',
+      () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: ['mlops', 'Team_B'] }),
+      /Store: invalid prop 'namespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],
     ['an ExternalSecret with no key to copy', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
       namespace: 'mlops', secretName: 'db', remoteSecret: 'prod/db', keys: [], component: 'x',
     }), /C\/Db: invalid prop 'keys' = \[\]; allowed: at least one key to copy, or a template/],

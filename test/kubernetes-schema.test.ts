@@ -1,9 +1,12 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import * as cdk8s from 'cdk8s';
-import { AwsSecretStoreChart, findClashes, StackProfile } from '../lib';
+import { parse } from 'yaml';
+import { AwsSecretStoreChart, EXTERNAL_SECRETS_CHART, findClashes, StackProfile } from '../lib';
 import { standaloneCharts, stackObjects } from './support/objects';
 import { podRequests, podSpecsOf, restrictedViolations } from './support/pod-security';
 import { PROFILES } from './support/synth';
-import { validateKubernetes } from './support/tools';
+import { ROOT, validateKubernetes } from './support/tools';
 
 describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the vendored CRDs', () => {
   const perProfile = stackObjects();
@@ -21,6 +24,13 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
     const deployments = charts.filter(c => c.object.kind === 'Deployment').map(c => `${c.source} ${c.object.metadata.name}`);
     expect(deployments).toEqual(expect.arrayContaining(PROFILES.flatMap(p => ['external-secrets', 'external-secrets-webhook',
       'external-secrets-cert-controller'].map(name => `${p}:helm:external-secrets ${name}`))));
+  });
+
+  test('the vendored chart is the release the stack pins', () => {
+    const chartYaml = parse(fs.readFileSync(path.join(ROOT, 'test/fixtures/charts/external-secrets-2.9.0/Chart.yaml'), 'utf8'));
+    expect({ name: chartYaml.name, version: chartYaml.version, appVersion: chartYaml.appVersion }).toEqual({
+      name: EXTERNAL_SECRETS_CHART.chart, version: EXTERNAL_SECRETS_CHART.version, appVersion: EXTERNAL_SECRETS_CHART.appVersion,
+    });
   });
 
   test('every pod template of the Helm releases meets Pod Security "restricted"', () => {

@@ -123,6 +123,9 @@ describe('MlflowServer with basic auth', () => {
     expect(script).toContain('"default_permission": "NO_PERMISSIONS"');
     expect(script).toContain('os.environ["MLFLOW_BACKEND_STORE_URI"]');
     expect(pod.volumes).toContainEqual({ name: 'auth-config', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    // It writes into that volume (the only writable place besides /tmp) where the others read it.
+    expect(script).toContain('with open("/etc/mlflow-auth/basic_auth.ini", "w")');
+    expect(pod.initContainers[0].volumeMounts).toEqual([{ name: 'auth-config', mountPath: '/etc/mlflow-auth' }]);
   });
 
   test('bootstraps the admin under the migration lock and starts the basic-auth app', () => {

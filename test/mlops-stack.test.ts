@@ -72,6 +72,8 @@ describe('the EKS cluster', () => {
     const [ns] = KubernetesManifests.fromStack(dev.stack).filter(o => o.object.kind === 'Namespace' && o.object.metadata.name === 'mlops');
     expect(ns.object.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
       .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
+    // Every object of the library can be selected by this label.
+    expect(ns.object.metadata.labels['app.kubernetes.io/part-of']).toBe('cdk-mlops-stack');
   });
 });
 

@@ -1,4 +1,4 @@
-import { ApiObject, Chart } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
@@ -74,16 +74,9 @@ export function guardAgainstClashes(scope: IConstruct): void {
     validate: () => findClashes(root.node.findAll()
       .filter((c): c is ApiObject => ApiObject.isApiObject(c))
       .map(o => ({
-        object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace ?? namespaceOf(o) } },
+        // cdk8s gives an object without a namespace of its own that of its chart.
+        object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace } },
         owner: o.node.path,
       }))),
   });
-}
-
-function namespaceOf(object: ApiObject): string | undefined {
-  try {
-    return Chart.of(object).namespace;
-  } catch {
-    return undefined;
-  }
 }
