@@ -1,10 +1,8 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
-import { findClashes, OwnedObject } from '../constructs/core/clashes';
+import { addValidationOnce, findClashes, OwnedObject } from '../constructs/core/clashes';
 import { parseManifest } from './manifests';
-
-const GUARDED = Symbol.for('cdk-mlops-stack.stack-clash-guard');
 
 /**
  * Makes synth of the stack that holds `scope` fail when two Kubernetes objects it applies through
@@ -13,9 +11,7 @@ const GUARDED = Symbol.for('cdk-mlops-stack.stack-clash-guard');
  */
 export function guardStackAgainstClashes(scope: IConstruct): void {
   const stack = Stack.of(scope);
-  if ((stack as any)[GUARDED]) return;
-  Object.defineProperty(stack, GUARDED, { value: true });
-  stack.node.addValidation({ validate: () => findClashes(appliedObjects(stack)) });
+  addValidationOnce(stack, 'stack-clash-guard', () => findClashes(appliedObjects(stack)));
 }
 
 /** Every object the stack's EKS manifests apply, with the manifest construct that applies it. */

@@ -6,7 +6,7 @@ import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRET_STORE } from '../constructs/core/external-secret';
 import { RestrictedNamespace } from '../constructs/core/namespace';
-import { NON_ROOT_ID, restrictedContainerSecurityContext } from '../constructs/core/workload';
+import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from '../constructs/core/workload';
 import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
 import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
 import { guardStackAgainstClashes } from './clashes';
@@ -34,15 +34,6 @@ const RESTRICTED_POD = { enabled: true, runAsNonRoot: true, seccompProfile: { ty
 // A UID above the host's system range (the chart defaults to 1000); the binaries are static and
 // write nothing to disk, so any UID runs them.
 const RESTRICTED_CONTAINER = { enabled: true, ...restrictedContainerSecurityContext(), runAsUser: NON_ROOT_ID };
-
-/**
- * Requests and a memory limit equal to them (no CPU limit), as for the library's own pods. Sized
- * for the stack's few dozen secrets: the controller caches the objects it watches, the webhook
- * and the cert controller only validate and rotate one certificate.
- */
-function helmResources(cpu: string, memory: string) {
-  return { requests: { cpu, memory }, limits: { memory } };
-}
 
 /**
  * External Secrets Operator (pinned Helm chart) plus a ClusterSecretStore for AWS Secrets Manager,
@@ -89,10 +80,12 @@ export class ExternalSecrets extends Construct {
         serviceAccount: { create: true, name: SERVICE_ACCOUNT },
         podSecurityContext: RESTRICTED_POD,
         securityContext: RESTRICTED_CONTAINER,
-        resources: helmResources('50m', '256Mi'),
-        webhook: { podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: helmResources('25m', '128Mi') },
+        // Sized for the stack's few dozen secrets: the controller caches the objects it watches, the
+        // webhook and the cert controller only validate and rotate one certificate.
+        resources: resourceValues('50m', '256Mi'),
+        webhook: { podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi') },
         certController: {
-          podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: helmResources('25m', '128Mi'),
+          podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi'),
         },
       },
     });

@@ -60,7 +60,16 @@ export function findClashes(objects: OwnedObject[]): string[] {
   return messages;
 }
 
-const GUARDED = Symbol.for('cdk-mlops-stack.clash-guard');
+/**
+ * Adds `validate` to `target` unless a validation under `key` is there already, so a check that
+ * many constructs ask for runs (and reports) once.
+ */
+export function addValidationOnce(target: IConstruct, key: string, validate: () => string[]): void {
+  const marker = Symbol.for(`cdk-mlops-stack.${key}`);
+  if ((target as any)[marker]) return;
+  Object.defineProperty(target, marker, { value: true });
+  target.node.addValidation({ validate });
+}
 
 /**
  * Makes synth of the cdk8s app that holds `scope` fail when two of its objects clash. Every chart
@@ -68,15 +77,11 @@ const GUARDED = Symbol.for('cdk-mlops-stack.clash-guard');
  */
 export function guardAgainstClashes(scope: IConstruct): void {
   const root = scope.node.root;
-  if ((root as any)[GUARDED]) return;
-  Object.defineProperty(root, GUARDED, { value: true });
-  root.node.addValidation({
-    validate: () => findClashes(root.node.findAll()
-      .filter((c): c is ApiObject => ApiObject.isApiObject(c))
-      .map(o => ({
-        // cdk8s gives an object without a namespace of its own that of its chart.
-        object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace } },
-        owner: o.node.path,
-      }))),
-  });
+  addValidationOnce(root, 'clash-guard', () => findClashes(root.node.findAll()
+    .filter((c): c is ApiObject => ApiObject.isApiObject(c))
+    .map(o => ({
+      // cdk8s gives an object without a namespace of its own that of its chart.
+      object: { apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.name, namespace: o.metadata.namespace } },
+      owner: o.node.path,
+    }))));
 }

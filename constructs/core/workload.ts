@@ -55,8 +55,14 @@ export function zoneSpread(selector: Record<string, string>): k8s.TopologySpread
 
 /** Requests and memory limit of a container (no CPU limit: throttling hurts latency more than sharing). */
 export function resources(cpu: string, memory: string): k8s.ResourceRequirements {
+  const plain = resourceValues(cpu, memory);
   return {
-    requests: { cpu: k8s.Quantity.fromString(cpu), memory: k8s.Quantity.fromString(memory) },
-    limits: { memory: k8s.Quantity.fromString(memory) },
+    requests: { cpu: k8s.Quantity.fromString(plain.requests.cpu), memory: k8s.Quantity.fromString(plain.requests.memory) },
+    limits: { memory: k8s.Quantity.fromString(plain.limits.memory) },
   };
+}
+
+/** The same policy as `resources`, as plain values (for Helm charts' `resources` keys). */
+export function resourceValues(cpu: string, memory: string): { requests: { cpu: string; memory: string }; limits: { memory: string } } {
+  return { requests: { cpu, memory }, limits: { memory } };
 }

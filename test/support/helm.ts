@@ -66,9 +66,9 @@ export function renderHelmReleases(template: any): RenderedRelease[] {
       if (typeof p.Values !== 'string' && p.Values !== undefined) {
         throw new Error(`${logicalId}: Helm values hold CloudFormation references; render them with stand-ins first`);
       }
-      const objects = helmTemplate(p.Release, path.join(ROOT, 'test/fixtures/charts', fixture), p.Namespace ?? 'default',
-        p.Values ? JSON.parse(p.Values) : {});
-      return { logicalId, release: p.Release, namespace: p.Namespace ?? 'default', objects };
+      const namespace = p.Namespace ?? 'default';
+      const objects = helmTemplate(p.Release, path.join(ROOT, 'test/fixtures/charts', fixture), namespace, p.Values ? JSON.parse(p.Values) : {});
+      return { logicalId, release: p.Release, namespace, objects };
     });
 }
 
