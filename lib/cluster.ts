@@ -8,8 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../constructs/versions';
+import { autoModeNodesChart } from './auto-mode-nodes';
 import { createDataKey } from './data-bucket';
-import { acknowledgeAt, awsSolutions, logicalIdAt, managedPolicyFinding } from './nag';
+import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from './nag';
 import { profileDefaults, StackProfile } from './profile';
 
 /** Properties of an `MlopsCluster`. */
@@ -61,6 +62,11 @@ export class MlopsCluster extends Construct {
   public readonly cluster: eks.Cluster;
   /** The KMS key that encrypts Kubernetes Secrets in etcd. */
   public readonly secretsKey: kms.Key;
+  /**
+   * NetworkPolicy enforcement and the node pool the workloads run on; anything with pods must
+   * depend on it (a pod created earlier has no node to run on, or runs unenforced).
+   */
+  public readonly nodes: eks.KubernetesManifest;
 
   constructor(scope: Construct, id: string, props: MlopsClusterProps = {}) {
     super(scope, id);
@@ -85,7 +91,12 @@ export class MlopsCluster extends Construct {
       vpc: this.vpc,
       vpcSubnets: [{ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }],
       defaultCapacityType: eks.DefaultCapacityType.AUTOMODE,
-      compute: { nodePools: ['system', 'general-purpose'] },
+      // Workloads run on the stack's own pool (see auto-mode-nodes.ts), where NetworkPolicy is enforced.
+      compute: { nodePools: ['system'] },
+      // Nobody is cluster-admin by accident: not the CloudFormation role forever (EKS's default, and
+      // changing it later replaces the cluster). The kubectl provider has its own access entry;
+      // people get in through adminRoleArn.
+      bootstrapClusterCreatorAdminPermissions: false,
       endpointAccess: props.endpointAccess ?? eks.EndpointAccess.PRIVATE,
       secretsEncryptionKey: this.secretsKey,
       clusterLogging: [
@@ -99,6 +110,19 @@ export class MlopsCluster extends Construct {
     });
 
     this.acknowledgeFindings();
+
+    // overwrite: apply rather than create, in case the ConfigMap was already applied by hand as the
+    // EKS guide shows. The built-in pool's node role, which EKS already admits with an access entry of type EC2.
+    const nodeRole = constructAt(this.cluster, 'ClusternodePoolRole') as iam.IRole;
+    this.nodes = new eks.KubernetesManifest(this.cluster, 'Nodes', {
+      cluster: this.cluster,
+      manifest: autoModeNodesChart({
+        nodeRoleName: nodeRole.roleName,
+        subnetIds: this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        securityGroupId: this.cluster.clusterSecurityGroupId,
+      }).toJson(),
+      overwrite: true,
+    });
 
     if (props.adminRoleArn) {
       this.cluster.grantClusterAdmin('Admin', props.adminRoleArn);

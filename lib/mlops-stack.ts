@@ -89,6 +89,9 @@ export class MlopsStack extends Stack {
       namespaces: [this.namespace],
     });
 
+    // Pods need the stack's node pool, where NetworkPolicy is enforced.
+    this.externalSecrets.chart.node.addDependency(this.platform.nodes);
+
     this.dvc = new DvcRemote(this, 'DvcRemote', props.dvc);
 
     this.mlflow = new Mlflow(this, 'Mlflow', {

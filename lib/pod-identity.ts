@@ -41,7 +41,8 @@ export class PodIdentityRole extends Construct implements iam.IGrantable {
 
     // The trust policy pins the cluster, namespace and ServiceAccount through the session tags EKS
     // Pod Identity sets (EKS user guide, "pod-id-role"), so an association made for another
-    // ServiceAccount or cluster in the account cannot use this role.
+    // ServiceAccount or cluster in the account cannot use this role. The cluster is pinned by ARN:
+    // a name is unique only per region, so a same-named cluster elsewhere must not match.
     this.role = new iam.Role(this, 'Role', {
       description: props.description ?? `Pod identity of ${props.namespace}/${props.serviceAccount}`,
       assumedBy: new iam.SessionTagsPrincipal(new iam.ServicePrincipal('pods.eks.amazonaws.com').withConditions({
@@ -49,7 +50,7 @@ export class PodIdentityRole extends Construct implements iam.IGrantable {
           'aws:SourceAccount': Stack.of(this).account,
           'aws:RequestTag/kubernetes-namespace': props.namespace,
           'aws:RequestTag/kubernetes-service-account': props.serviceAccount,
-          'aws:RequestTag/eks-cluster-name': props.cluster.clusterName,
+          'aws:RequestTag/eks-cluster-arn': props.cluster.clusterArn,
         },
       })),
     });

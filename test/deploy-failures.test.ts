@@ -16,8 +16,9 @@ describe.each(PROFILES)('%s', profile => {
   const objects = KubernetesManifests.fromStack(synths[profile].stack).map(o => o.object);
 
   test('each pod-identity role trusts exactly the cluster, namespace and ServiceAccount of its association', () => {
-    // A trust condition that compares the cluster-name tag with anything but the association's own
-    // cluster name (its ARN, say) never matches: every pod would lose its AWS credentials.
+    // A trust condition that compares the cluster-ARN tag with anything but the ARN of the
+    // association's own cluster (its name, say) never matches: every pod would lose its AWS
+    // credentials. The name alone would not do either: it is unique per region, not per account.
     const associations = resources(profile, 'AWS::EKS::PodIdentityAssociation');
     expect(associations.length).toBeGreaterThanOrEqual(2);
     for (const [, association] of associations) {
@@ -25,8 +26,9 @@ describe.each(PROFILES)('%s', profile => {
       const role = byId[RoleArn['Fn::GetAtt'][0]];
       const [statement] = role.Properties.AssumeRolePolicyDocument.Statement;
       expect(statement.Principal).toEqual({ Service: 'pods.eks.amazonaws.com' });
+      expect(Object.keys(statement.Condition.StringEquals)).not.toContain('aws:RequestTag/eks-cluster-name');
       expect(statement.Condition.StringEquals).toMatchObject({
-        'aws:RequestTag/eks-cluster-name': ClusterName,
+        'aws:RequestTag/eks-cluster-arn': { 'Fn::GetAtt': [ClusterName.Ref, 'Arn'] },
         'aws:RequestTag/kubernetes-namespace': Namespace,
         'aws:RequestTag/kubernetes-service-account': ServiceAccount,
       });

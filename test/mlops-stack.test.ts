@@ -38,11 +38,50 @@ describe('the EKS cluster', () => {
   test('runs Kubernetes 1.35 in Auto Mode with every control-plane log and KMS-encrypted Secrets', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', {
       Version: '1.35',
-      ComputeConfig: { Enabled: true, NodePools: ['system', 'general-purpose'] },
+      ComputeConfig: { Enabled: true, NodePools: ['system'] },
       Logging: { ClusterLogging: { EnabledTypes: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'].map(Type => ({ Type })) } },
       EncryptionConfig: [{ Provider: { KeyArn: Match.anyValue() }, Resources: ['secrets'] }],
       AccessConfig: { AuthenticationMode: 'API' },
     });
+  });
+
+  test('makes nobody cluster-admin implicitly: not the CloudFormation role, only the kubectl provider and adminRoleArn', () => {
+    template.hasResourceProperties('AWS::EKS::Cluster', { AccessConfig: { BootstrapClusterCreatorAdminPermissions: false } });
+    const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')) as any[];
+    // The kubectl provider's role only (no adminRoleArn in this stack).
+    expect(entries).toHaveLength(1);
+    expect(JSON.stringify(entries[0].Properties.PrincipalArn)).toMatch(/KubectlProvider/);
+  });
+
+  test('enforces NetworkPolicy on every node workloads can land on', () => {
+    // Built-in pools cannot enforce NetworkPolicy (their NodeClass is fixed); only `system` stays,
+    // and it is tainted for cluster add-ons.
+    template.hasResourceProperties('AWS::EKS::Cluster', { ComputeConfig: { NodePools: ['system'] } });
+    const objects = KubernetesManifests.fromStack(dev.stack).filter(o => o.logicalId.startsWith('PlatformClusterNodes'));
+    const byKind = Object.fromEntries(objects.map(o => [o.object.kind, o.object]));
+    expect(byKind.ConfigMap).toMatchObject({
+      metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-network-policy-controller': 'true' },
+    });
+    expect(byKind.NodeClass.spec).toMatchObject({ networkPolicy: 'DefaultAllow', role: expect.stringMatching(/ClusternodePoolRole/) });
+    expect(byKind.NodePool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: byKind.NodeClass.metadata.name });
+    // Pod addresses come only from the private subnets, which the ingress allow-lists rely on.
+    const privateSubnets = Object.entries(template.findResources('AWS::EC2::Subnet'))
+      .filter(([id]) => id.includes('private')).map(([id]) => ({ id: `\${Ref:${id}}` }));
+    expect(byKind.NodeClass.spec.subnetSelectorTerms).toEqual(privateSubnets);
+  });
+
+  test('installs nothing with pods before the enforcing node pool exists', () => {
+    const resources = template.toJSON().Resources as Record<string, any>;
+    const [nodes] = Object.keys(resources).filter(id => id.startsWith('PlatformClusterNodes'));
+    const dependsOn = (id: string, target: string, seen = new Set<string>()): boolean =>
+      (resources[id].DependsOn ?? []).some((d: string) => d === target || (!seen.has(d) && seen.add(d) && dependsOn(d, target, seen)));
+    const manifestsWithPods = KubernetesManifests.fromStack(dev.stack)
+      .filter(o => ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'Pod'].includes(o.object.kind)).map(o => o.logicalId);
+    const charts = Object.keys(template.findResources('Custom::AWSCDK-EKS-HelmChart'));
+    const withPods = [...new Set([...manifestsWithPods, ...charts])];
+    expect(manifestsWithPods.length).toBeGreaterThanOrEqual(1);
+    expect(charts.length).toBeGreaterThanOrEqual(1);
+    for (const id of withPods) expect({ id, afterNodes: dependsOn(id, nodes) }).toEqual({ id, afterNodes: true });
   });
 
   test('keeps the API endpoint private by default', () => {
@@ -112,7 +151,7 @@ describe('External Secrets', () => {
         Condition: { StringEquals: Match.objectLike({
           'aws:RequestTag/kubernetes-namespace': 'external-secrets',
           'aws:RequestTag/kubernetes-service-account': 'external-secrets',
-          'aws:RequestTag/eks-cluster-name': Match.anyValue(),
+          'aws:RequestTag/eks-cluster-arn': Match.anyValue(),
         }) },
       })] },
     });

@@ -60,7 +60,7 @@ describe('stateful resources', () => {
       expect(ids('AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(4);
       expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
-        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterWorkloadNamespaceE390A02F',
+        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
       ].sort());
     }
   });

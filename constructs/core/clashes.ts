@@ -27,6 +27,7 @@ export const CLUSTER_SCOPED_KINDS: readonly string[] = [
   'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
   'MutatingAdmissionPolicy', 'MutatingAdmissionPolicyBinding',
   'ClusterSecretStore', 'ClusterExternalSecret', 'ClusterIssuer', 'ClusterServingRuntime', 'ClusterStorageContainer',
+  'NodePool', 'NodeClass', 'IngressClassParams',
 ];
 const CLUSTER_SCOPED = new Set(CLUSTER_SCOPED_KINDS);
 
