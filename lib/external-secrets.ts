@@ -3,9 +3,11 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { DEFAULT_SECRET_STORE } from '../constructs/core/external-secret';
-import { RestrictedNamespace } from '../constructs/core/namespace';
+import { standardLabels } from '../constructs/core/labels';
+import { ComponentNamespace } from '../constructs/core/namespace';
 import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from '../constructs/core/workload';
 import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
 import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
@@ -26,6 +28,9 @@ export interface ExternalSecretsProps {
 }
 
 const SERVICE_ACCOUNT = 'external-secrets';
+const RELEASE = 'external-secrets';
+/** The chart's webhook port (values `webhook.port`), which the API server calls. */
+const WEBHOOK_PORT = 10250;
 
 // The chart's defaults are already hardened; we state them so a chart bump that relaxes one
 // cannot slip through, and so the "restricted" namespace admits every pod. The chart renders a
@@ -57,7 +62,20 @@ export class ExternalSecrets extends Construct {
 
     const app = new cdk8s.App();
     const nsChart = new cdk8s.Chart(app, 'Namespace');
-    new RestrictedNamespace(nsChart, 'Namespace', namespace);
+    new ComponentNamespace(nsChart, 'Namespace', namespace);
+    // Nothing but the API server needs to reach the operator: it calls the validating webhook. On EKS
+    // the call comes from the control plane's network interfaces in the VPC, whose addresses are not
+    // fixed, so the port is open to any source; every other port of every ESO pod stays closed.
+    new ApiObject(nsChart, 'WebhookIngress', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'external-secrets-webhook', namespace, labels: standardLabels('external-secrets', RELEASE) },
+      spec: {
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'external-secrets-webhook', 'app.kubernetes.io/instance': RELEASE } },
+        policyTypes: ['Ingress'],
+        ingress: [{ ports: [{ port: WEBHOOK_PORT, protocol: 'TCP' }] }],
+      },
+    });
     const nsManifest = props.cluster.addCdk8sChart(`${id}Namespace`, nsChart);
 
     this.identity = new PodIdentityRole(this, 'Identity', {
@@ -71,7 +89,7 @@ export class ExternalSecrets extends Construct {
       chart: EXTERNAL_SECRETS_CHART.chart,
       repository: EXTERNAL_SECRETS_CHART.repository,
       version: EXTERNAL_SECRETS_CHART.version,
-      release: 'external-secrets',
+      release: RELEASE,
       namespace,
       createNamespace: false,
       wait: true,
@@ -83,7 +101,7 @@ export class ExternalSecrets extends Construct {
         // Sized for the stack's few dozen secrets: the controller caches the objects it watches, the
         // webhook and the cert controller only validate and rotate one certificate.
         resources: resourceValues('50m', '256Mi'),
-        webhook: { podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi') },
+        webhook: { port: WEBHOOK_PORT, podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi') },
         certController: {
           podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi'),
         },

@@ -29,6 +29,17 @@ export interface MlflowOptions {
    */
   readonly name?: string;
   /**
+   * Namespace of MLflow, its own (Pod Security "restricted", default-deny ingress): its
+   * ServiceAccount, AWS role and Secrets are then reachable only from MLflow's pods.
+   * @default 'mlflow'
+   */
+  readonly namespace?: string;
+  /**
+   * Namespaces whose pods labelled `mlflow.cdk-mlops-stack.io/client: "true"` may reach MLflow.
+   * @default - MLflow's own namespace only
+   */
+  readonly clientNamespaces?: string[];
+  /**
    * Database instance class, e.g. `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)`.
    * @default - t4g.micro in DEVELOPMENT, m7g.large in PRODUCTION
    */
@@ -69,8 +80,6 @@ export interface MlflowProps extends MlflowOptions {
   readonly vpc: ec2.IVpc;
   /** The secret path of the cluster; MLflow's database URI reaches the pods through it. */
   readonly externalSecrets: ExternalSecrets;
-  /** Namespace of MLflow (must exist and be served by the secret store). */
-  readonly namespace: string;
   /**
    * Sets database size and resilience, replicas, workers and pod resources.
    * @default StackProfile.DEVELOPMENT
@@ -117,6 +126,8 @@ export class Mlflow extends Construct {
     guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
     const name = props.name ?? 'mlflow';
+    // The namespace must exist and be served by the secret store (MlopsStack creates both).
+    const namespace = props.namespace ?? 'mlflow';
     const dbSecret = `${name}-db`;
     const authSecret = `${name}-auth`;
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
@@ -175,7 +186,7 @@ export class Mlflow extends Construct {
 
     const server = new cdk8s.App();
     this.server = new MlflowServer(server, 'Mlflow', {
-      namespace: props.namespace,
+      namespace,
       name,
       profile,
       backendStoreSecretName: dbSecret,
@@ -183,12 +194,13 @@ export class Mlflow extends Construct {
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
       workers: props.workers,
+      clientNamespaces: props.clientNamespaces,
       ingress: props.ingress,
       basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
     });
     if (authSecrets) {
       new ExternalSecretObject(this.server, 'AuthSecrets', {
-        namespace: props.namespace,
+        namespace,
         secretName: authSecret,
         remoteSecret: authSecrets.admin.secretArn,
         component: 'mlflow',
@@ -199,7 +211,7 @@ export class Mlflow extends Construct {
       });
     }
     new ExternalSecretObject(this.server, 'DatabaseUri', {
-      namespace: props.namespace,
+      namespace,
       secretName: dbSecret,
       remoteSecret: this.database.secret!.secretArn,
       component: 'mlflow',
@@ -212,7 +224,7 @@ export class Mlflow extends Construct {
 
     this.identity = new PodIdentityRole(this, 'Identity', {
       cluster: props.cluster,
-      namespace: props.namespace,
+      namespace,
       serviceAccount: this.server.serviceAccount.name,
       description: 'MLflow server: reads and writes artifacts under the mlflow/ prefix',
     });

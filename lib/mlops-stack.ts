@@ -3,7 +3,7 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { assertDnsLabel } from '../constructs/core/errors';
-import { RestrictedNamespace } from '../constructs/core/namespace';
+import { ComponentNamespace } from '../constructs/core/namespace';
 import { guardStackAgainstClashes } from './clashes';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
@@ -19,11 +19,6 @@ export interface MlopsStackProps extends StackProps {
    * @default StackProfile.DEVELOPMENT
    */
   readonly profile?: StackProfile;
-  /**
-   * Namespace the MLOps workloads run in (Pod Security "restricted", served by the secret store).
-   * @default 'mlops'
-   */
-  readonly namespace?: string;
   /**
    * API endpoint access of the cluster; see `MlopsClusterProps.endpointAccess` for the trade-off.
    * @default eks.EndpointAccess.PRIVATE
@@ -48,7 +43,7 @@ export interface MlopsStackProps extends StackProps {
 
 /**
  * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
- * of the stack wired to it (DVC remote, MLflow). Each part is exposed so that users can extend or replace it.
+ * of the stack wired to it (DVC remote, MLflow), each in its own namespace. Each part is exposed so that users can extend or replace it.
  */
 export class MlopsStack extends Stack {
   /** The profile every default was taken from. */
@@ -59,8 +54,8 @@ export class MlopsStack extends Stack {
   public readonly cluster: eks.Cluster;
   /** The secret delivery path of the stack. */
   public readonly externalSecrets: ExternalSecrets;
-  /** Namespace of the MLOps workloads. */
-  public readonly namespace: string;
+  /** Namespace of each component, by component name (`mlflow`, ...). */
+  public readonly namespaces: { [component: string]: string };
   /** The DVC remote. */
   public readonly dvc: DvcRemote;
   /** MLflow: database, artifact bucket, pods. */
@@ -70,8 +65,9 @@ export class MlopsStack extends Stack {
     super(scope, id, props);
     guardStackAgainstClashes(this);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
-    this.namespace = props.namespace ?? 'mlops';
-    assertDnsLabel(this, 'namespace', this.namespace);
+    // One namespace per component, so no component's pods can run as another's ServiceAccount.
+    this.namespaces = { mlflow: props.mlflow?.namespace ?? 'mlflow' };
+    for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
 
     this.platform = new MlopsCluster(this, 'Platform', {
       profile: this.profile,
@@ -80,13 +76,15 @@ export class MlopsStack extends Stack {
     });
     this.cluster = this.platform.cluster;
 
+    // The logical ID predates per-component namespaces; it is kept because a namespace manifest
+    // that is replaced deletes its namespaces after the new one has created them.
     const workloads = new cdk8s.Chart(new cdk8s.App(), 'Workloads');
-    new RestrictedNamespace(workloads, 'Namespace', this.namespace);
+    for (const [component, namespace] of Object.entries(this.namespaces)) new ComponentNamespace(workloads, component, namespace);
     const workloadNamespace = this.cluster.addCdk8sChart('WorkloadNamespace', workloads);
 
     this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', {
       cluster: this.cluster,
-      namespaces: [this.namespace],
+      namespaces: Object.values(this.namespaces),
     });
 
     // Pods need the stack's node pool, where NetworkPolicy is enforced.
@@ -99,7 +97,7 @@ export class MlopsStack extends Stack {
       cluster: this.cluster,
       vpc: this.platform.vpc,
       externalSecrets: this.externalSecrets,
-      namespace: this.namespace,
+      namespace: this.namespaces.mlflow,
       profile: this.profile,
       accessLogsBucket: this.dvc.accessLogsBucket,
     });
@@ -107,14 +105,10 @@ export class MlopsStack extends Stack {
   }
 
   /**
-   * A role that pods running as `serviceAccount` in the workload namespace (or `namespace`) assume
-   * through EKS Pod Identity; grant it what the component needs.
+   * A role that pods running as `serviceAccount` in `namespace` assume through EKS Pod Identity;
+   * grant it what the component needs.
    */
-  public podIdentity(id: string, serviceAccount: string, namespace?: string): PodIdentityRole {
-    return new PodIdentityRole(this, id, {
-      cluster: this.cluster,
-      namespace: namespace ?? this.namespace,
-      serviceAccount,
-    });
+  public podIdentity(id: string, serviceAccount: string, namespace: string): PodIdentityRole {
+    return new PodIdentityRole(this, id, { cluster: this.cluster, namespace, serviceAccount });
   }
 }

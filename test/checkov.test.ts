@@ -27,7 +27,6 @@ const PINNED = [
   'CKV_K8S_155 ^ClusterRole\\.default\\.external-secrets-cert-controller$',
   'CKV_K8S_8 ^Deployment\\.external-secrets\\.external-secrets(-webhook|-cert-controller)?$',
   'CKV_K8S_9 ^Deployment\\.external-secrets\\.external-secrets$',
-  'CKV2_K8S_6 ^Pod\\.external-secrets\\.external-secrets(-webhook|-cert-controller)?\\.',
 ];
 
 // A workload that breaks what checkov checks, scanned in the same run: it must be reported.

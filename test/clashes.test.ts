@@ -17,7 +17,7 @@ function stackWithSecondMlflow(name?: string): { app: App; stack: MlopsStack } {
     cluster: stack.cluster,
     vpc: stack.platform.vpc,
     externalSecrets: stack.externalSecrets,
-    namespace: stack.namespace,
+    namespace: stack.namespaces.mlflow,
   });
   return { app, stack };
 }
@@ -33,8 +33,8 @@ describe('two objects with the same identity fail synth, naming both constructs'
     }
     expect(message).toContain('MlopsStack/Platform/Cluster/MlflowChart and MlopsStack/Platform/Cluster/TeamBChart both emit');
     // Every object of the pair is named, the database URI Secret's source among them.
-    for (const identity of ['apps/Deployment mlops/mlflow', 'core/Service mlops/mlflow', 'core/ServiceAccount mlops/mlflow',
-      'networking.k8s.io/NetworkPolicy mlops/mlflow', 'external-secrets.io/ExternalSecret mlops/mlflow-db']) {
+    for (const identity of ['apps/Deployment mlflow/mlflow', 'core/Service mlflow/mlflow', 'core/ServiceAccount mlflow/mlflow',
+      'networking.k8s.io/NetworkPolicy mlflow/mlflow', 'external-secrets.io/ExternalSecret mlflow/mlflow-db']) {
       expect(message).toContain(`both emit ${identity};`);
     }
   });
@@ -44,8 +44,8 @@ describe('two objects with the same identity fail synth, naming both constructs'
     expect(() => app.synth()).not.toThrow();
     const identities = KubernetesManifests.fromStack(stack).map(o => objectIdentity(o.object));
     expect(identities).toEqual(expect.arrayContaining([
-      'apps/Deployment mlops/mlflow', 'apps/Deployment mlops/mlflow-team-b',
-      'external-secrets.io/ExternalSecret mlops/mlflow-db', 'external-secrets.io/ExternalSecret mlops/mlflow-team-b-db',
+      'apps/Deployment mlflow/mlflow', 'apps/Deployment mlflow/mlflow-team-b',
+      'external-secrets.io/ExternalSecret mlflow/mlflow-db', 'external-secrets.io/ExternalSecret mlflow/mlflow-team-b-db',
     ]));
     expect(new Set(identities).size).toBe(identities.length);
   });
@@ -53,8 +53,8 @@ describe('two objects with the same identity fail synth, naming both constructs'
   test('a raw manifest that redefines a namespace of the stack', () => {
     const app = new App();
     const stack = new MlopsStack(app, 'MlopsStack');
-    stack.cluster.addManifest('Mine', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mlops', labels: {} } });
-    expect(() => app.synth()).toThrow(/MlopsStack\/Platform\/Cluster\/WorkloadNamespace and MlopsStack\/Platform\/Cluster\/manifest-Mine both emit core\/Namespace mlops;/);
+    stack.cluster.addManifest('Mine', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'mlflow', labels: {} } });
+    expect(() => app.synth()).toThrow(/MlopsStack\/Platform\/Cluster\/WorkloadNamespace and MlopsStack\/Platform\/Cluster\/manifest-Mine both emit core\/Namespace mlflow;/);
   });
 
   test('two MlflowServer charts with one name in one namespace of a cdk8s app', () => {

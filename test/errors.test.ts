@@ -25,8 +25,11 @@ describe('bad input fails at synth with a clear message', () => {
     ['a remote name with a space', dvc({ remoteName: 'my remote' }), /'remoteName' = "my remote"; allowed: letters, digits/],
     ['an unsupported Kubernetes version', () => new MlopsCluster(stack(), 'Platform', { kubernetesVersion: '1.29' }),
       /S\/Platform: invalid prop 'kubernetesVersion' = "1.29"; allowed: 1.35/],
-    ['a workload namespace that is not a DNS label', () => new MlopsStack(new App(), 'Stack', { namespace: 'MLOps_Team' }),
-      /^Stack: invalid prop 'namespace' = "MLOps_Team"; allowed: an RFC 1123 DNS label/],
+    ['an MLflow namespace that is not a DNS label', () => new MlopsStack(new App(), 'Stack', { mlflow: { namespace: 'MLOps_Team' } }),
+      /^Stack: invalid prop 'mlflow.namespace' = "MLOps_Team"; allowed: an RFC 1123 DNS label/],
+    ['an MLflow client namespace that is not a DNS label', () => new MlflowServer(new cdk8s.App(), 'Server', {
+      backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow', clientNamespaces: ['training', 'Team_B'],
+    }), /^Server: invalid prop 'clientNamespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],
     ['a secret store serving no namespace', () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: [] }),
       /Store: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/],
     ['a secret store serving a namespace that is not a DNS label',

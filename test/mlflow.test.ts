@@ -71,13 +71,25 @@ describe('MlflowServer with only the required props', () => {
     expect(server(c).resources).toEqual({ requests: { cpu: '250m', memory: '1Gi' }, limits: { memory: '1Gi' } });
   });
 
-  test('the NetworkPolicy admits only labelled clients on the MLflow port', () => {
+  test('the NetworkPolicy admits only labelled clients of its own namespace, on the MLflow port', () => {
     const [policy] = ofKind(c, 'NetworkPolicy');
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
+    // The pod label alone would admit any pod anywhere (anyone can label their own pod).
     expect(policy.spec.ingress).toEqual([{
-      from: [{ namespaceSelector: {}, podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } } }],
+      from: [{
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlflow' } },
+        podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } },
+      }],
       ports: [{ port: 5000, protocol: 'TCP' }],
     }]);
+  });
+
+  test('clientNamespaces admits labelled pods of exactly those namespaces', () => {
+    const [policy] = ofKind(chart({ clientNamespaces: ['training', 'pipelines', 'training'] }), 'NetworkPolicy');
+    expect(policy.spec.ingress[0].from).toEqual(['pipelines', 'training'].map(ns => ({
+      namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } },
+      podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } },
+    })));
   });
 
   test('the Service and ServiceAccount match the Deployment', () => {
@@ -209,7 +221,7 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
   });
 
   test('the MLflow pods assume a role limited to the artifact prefix', () => {
-    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'mlops', ServiceAccount: 'mlflow' });
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'mlflow', ServiceAccount: 'mlflow' });
     const policy = Object.values(template.findResources('AWS::IAM::Policy'))
       .find((p: any) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('MlflowIdentityRole'))) as any;
     const statements = policy.Properties.PolicyDocument.Statement;
@@ -221,7 +233,7 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
 
   test('the database URI reaches the pods through External Secrets only', () => {
     const externalSecret = KubernetesManifests.fromStack(stack).map(o => o.object).find(o => o.kind === 'ExternalSecret');
-    expect(externalSecret.metadata).toMatchObject({ name: 'mlflow-db', namespace: 'mlops' });
+    expect(externalSecret.metadata).toMatchObject({ name: 'mlflow-db', namespace: 'mlflow' });
     expect(externalSecret.spec.dataFrom[0].extract.key).toMatch(/^\$\{Ref:MlflowDatabaseSecretAttachment/);
     expect(externalSecret.spec.target.template.data.uri).toBe(
       'postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/mlflow?sslmode=require');

@@ -107,12 +107,35 @@ describe('the EKS cluster', () => {
     expect(output.Description).toMatch(/create-access-entry[\s\S]*adminRoleArn/);
   });
 
-  test('the workload namespace enforces, audits and warns on Pod Security "restricted"', () => {
-    const [ns] = KubernetesManifests.fromStack(dev.stack).filter(o => o.object.kind === 'Namespace' && o.object.metadata.name === 'mlops');
-    expect(ns.object.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
-      .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
-    // Every object of the library can be selected by this label.
-    expect(ns.object.metadata.labels['app.kubernetes.io/part-of']).toBe('cdk-mlops-stack');
+  test('each component namespace enforces, audits and warns on Pod Security "restricted" and denies ingress by default', () => {
+    const objects = KubernetesManifests.fromStack(dev.stack).map(o => o.object);
+    const namespaces = objects.filter(o => o.kind === 'Namespace');
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['external-secrets', 'mlflow']);
+    for (const ns of namespaces) {
+      expect(ns.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
+        .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
+      // Every object of the library can be selected by this label.
+      expect(ns.metadata.labels['app.kubernetes.io/part-of']).toBe('cdk-mlops-stack');
+      const denyAll = objects.filter(o => o.kind === 'NetworkPolicy' && o.metadata.namespace === ns.metadata.name
+        && JSON.stringify(o.spec) === JSON.stringify({ podSelector: {}, policyTypes: ['Ingress'] }));
+      expect({ ns: ns.metadata.name, denyAll: denyAll.length }).toEqual({ ns: ns.metadata.name, denyAll: 1 });
+    }
+  });
+
+  test('no two components share a namespace: a ServiceAccount and its role are reachable only from its own component', () => {
+    const objects = KubernetesManifests.fromStack(dev.stack).map(o => o.object);
+    const byNamespace = new Map<string, Set<string>>();
+    for (const o of objects.filter(x => x.metadata?.namespace && x.metadata.namespace !== 'kube-system' && x.metadata?.labels?.['app.kubernetes.io/name'])) {
+      const components = byNamespace.get(o.metadata.namespace) ?? new Set<string>();
+      components.add(o.metadata.labels['app.kubernetes.io/name'].replace(/-webhook$/, ''));
+      byNamespace.set(o.metadata.namespace, components);
+    }
+    expect(byNamespace.size).toBeGreaterThanOrEqual(2);
+    for (const [namespace, components] of byNamespace) expect({ namespace, components: components.size }).toEqual({ namespace, components: 1 });
+    // And each pod identity is bound in its component's namespace.
+    const associations = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation')) as any[];
+    expect(associations.map(a => `${a.Properties.Namespace}/${a.Properties.ServiceAccount}`).sort())
+      .toEqual(['external-secrets/external-secrets', 'mlflow/mlflow']);
   });
 });
 
@@ -179,15 +202,15 @@ describe('External Secrets', () => {
   });
 });
 
-test('podIdentity() gives a component its own role in the workload namespace', () => {
+test('podIdentity() gives a component its own role in its namespace', () => {
   const stack = new MlopsStack(new App(), 'Component');
-  const identity = stack.podIdentity('TrainerIdentity', 'trainer');
+  const identity = stack.podIdentity('TrainerIdentity', 'trainer', 'training');
   const template = Template.fromStack(stack);
   const roleId = stack.getLogicalId(identity.role.node.defaultChild as any);
   template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', {
-    Namespace: 'mlops', ServiceAccount: 'trainer', RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+    Namespace: 'training', ServiceAccount: 'trainer', RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
   });
   expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement[0].Condition.StringEquals).toMatchObject({
-    'aws:RequestTag/kubernetes-namespace': 'mlops', 'aws:RequestTag/kubernetes-service-account': 'trainer',
+    'aws:RequestTag/kubernetes-namespace': 'training', 'aws:RequestTag/kubernetes-service-account': 'trainer',
   });
 });

@@ -20,15 +20,15 @@ describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profil
 
   test('the namespaces enforce Pod Security "restricted"', () => {
     const namespaces = docs.map(d => parse(d)).filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['external-secrets', 'mlops']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['external-secrets', 'mlflow']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     }
   });
 
-  test('the secret store serves only the workload namespace', () => {
+  test('the secret store serves only the component namespaces', () => {
     const store = docs.map(d => parse(d)).find(o => o.kind === 'ClusterSecretStore');
-    expect(store.spec.conditions).toEqual([{ namespaces: ['mlops'] }]);
+    expect(store.spec.conditions).toEqual([{ namespaces: ['mlflow'] }]);
     expect(store.spec.provider.aws).toEqual({ service: 'SecretsManager', region: '${Ref:AWS::Region}' });
   });
 });

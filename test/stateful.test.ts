@@ -73,11 +73,10 @@ describe('stateful resources', () => {
 
   test('changing other props keeps every stateful resource and all of its properties', () => {
     const variant = synthReference(StackProfile.DEVELOPMENT, {
-      namespace: 'ml-platform',
       adminRoleArn: 'arn:aws:iam::123456789012:role/PlatformAdmin',
       endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24'),
       dvc: { noncurrentVersionExpirationDays: 30, remoteName: 'team' },
-      mlflow: { name: 'tracking', replicas: 2, workers: 3 },
+      mlflow: { name: 'tracking', namespace: 'ml-platform', clientNamespaces: ['training'], replicas: 2, workers: 3 },
     }).template.toJSON();
     const before = statefulResources(dev);
     const after = statefulResources(variant);

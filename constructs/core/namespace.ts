@@ -27,3 +27,30 @@ export class RestrictedNamespace extends ApiObject {
     guardAgainstClashes(this);
   }
 }
+
+/** Name of the NetworkPolicy that closes a component namespace to all inbound traffic. */
+export const DEFAULT_DENY_POLICY = 'default-deny-ingress';
+
+/**
+ * The namespace of one component: Pod Security "restricted" and a NetworkPolicy that selects every
+ * pod in it and admits nothing, so a pod is reachable only through an explicit allow (each
+ * component ships its own). One component per namespace keeps a ServiceAccount, the cloud role
+ * bound to it and its Secrets out of reach of every other component's pods.
+ */
+export class ComponentNamespace extends Construct {
+  /** The Namespace object. */
+  public readonly namespace: RestrictedNamespace;
+  /** The default-deny ingress policy. */
+  public readonly defaultDeny: ApiObject;
+
+  constructor(scope: Construct, id: string, name: string) {
+    super(scope, id);
+    this.namespace = new RestrictedNamespace(this, 'Namespace', name);
+    this.defaultDeny = new ApiObject(this, 'DefaultDeny', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: DEFAULT_DENY_POLICY, namespace: name, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      spec: { podSelector: {}, policyTypes: ['Ingress'] },
+    });
+  }
+}

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
+import { clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
 import { StackProfile } from '../core/profile';
 import {
   httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
@@ -12,7 +13,7 @@ import { imageRef, MLFLOW_IMAGE } from '../versions';
 import { allowedHosts } from './allowed-hosts';
 import { MIGRATE_SCRIPT } from './migrate';
 
-/** Label a pod must carry for the NetworkPolicy to let it reach MLflow. */
+/** Label a pod must carry, in one of the client namespaces, for the NetworkPolicy to let it reach MLflow. */
 export const MLFLOW_CLIENT_LABEL = 'mlflow.cdk-mlops-stack.io/client';
 
 /** MLflow's port inside the pod and on the Service. */
@@ -97,6 +98,12 @@ export interface MlflowServerProps extends ChartProps {
    */
   readonly serviceAccountAnnotations?: { [key: string]: string };
   /**
+   * Namespaces whose pods labelled `mlflow.cdk-mlops-stack.io/client: "true"` may reach MLflow
+   * (training jobs, pipelines, serving). Pods elsewhere cannot connect, whatever their labels.
+   * @default - MLflow's own namespace only
+   */
+  readonly clientNamespaces?: string[];
+  /**
    * Exposes MLflow through an Ingress.
    * @default - in-cluster only
    */
@@ -166,7 +173,8 @@ const AUTH_DIR = '/etc/mlflow-auth';
  * tracking URI. A `db-upgrade` init container runs `mlflow db upgrade` under a PostgreSQL
  * advisory lock before the server starts, so replicas starting together migrate once. The
  * server accepts only its in-cluster service names (and the ingress host) in the Host header,
- * and the NetworkPolicy admits only pods labelled `mlflow.cdk-mlops-stack.io/client: "true"`.
+ * and the NetworkPolicy admits only pods labelled `mlflow.cdk-mlops-stack.io/client: "true"` in
+ * the namespaces of `clientNamespaces`.
  * With `basicAuth`, MLflow's basic-auth app guards every API but the health paths.
  */
 export class MlflowServer extends Chart {
@@ -302,7 +310,7 @@ export class MlflowServer extends Chart {
 
     const ingressPeers: k8s.NetworkPolicyPeer[] = [
       ...(props.ingress?.controllerNamespace
-        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.ingress.controllerNamespace } } }]
+        ? [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: props.ingress.controllerNamespace } } }]
         : []),
       ...(props.ingress?.allowFromCidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
     ];
@@ -313,7 +321,7 @@ export class MlflowServer extends Chart {
         policyTypes: ['Ingress'],
         ingress: [{
           from: [
-            { namespaceSelector: {}, podSelector: { matchLabels: { [MLFLOW_CLIENT_LABEL]: 'true' } } },
+            ...clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MLFLOW_CLIENT_LABEL]: 'true' }),
             ...ingressPeers,
           ],
           ports: [{ port: k8s.IntOrString.fromNumber(MLFLOW_PORT), protocol: 'TCP' }],
