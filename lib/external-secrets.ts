@@ -95,6 +95,17 @@ export class ExternalSecrets extends Construct {
       wait: true,
       values: {
         installCRDs: true,
+        // Only ClusterSecretStores: a namespaced store without auth would run with the operator's
+        // own identity (see SecretStoreGuard). Push and cluster-wide fan-out are unused, so off.
+        processSecretStore: false,
+        processPushSecret: false,
+        processClusterPushSecret: false,
+        processClusterExternalSecret: false,
+        processClusterGenerator: false,
+        // The chart's default aggregates create rights on stores and generators into the built-in
+        // edit/admin roles: every namespace editor could then mint a store or an STS-token generator
+        // that uses the operator's role. Reading them (view) stays.
+        rbac: { aggregateToView: true, aggregateToEdit: false, aggregateToAdmin: false },
         serviceAccount: { create: true, name: SERVICE_ACCOUNT },
         podSecurityContext: RESTRICTED_POD,
         securityContext: RESTRICTED_CONTAINER,

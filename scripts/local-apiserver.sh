@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # A real kube-apiserver + etcd (Kubernetes 1.35) on 127.0.0.1 for the deploy-time checks in
-# `npm run test:contract`. No kubelet, scheduler or controller-manager: objects are validated and
-# stored, never run. That is enough for strict schemas, CRD structural schemas and CEL rules, Pod
-# Security admission, RBAC and ValidatingAdmissionPolicies.
+# `npm run test:contract`. No kubelet or scheduler: objects are validated and stored, never run.
+# That is enough for strict schemas, CRD structural schemas and CEL rules, Pod Security admission,
+# RBAC and ValidatingAdmissionPolicies. kube-controller-manager runs one controller only,
+# clusterrole-aggregation, so the built-in view/edit/admin roles gain what charts aggregate into
+# them exactly as on a real cluster (without it an RBAC check would pass for the wrong reason).
 #
 # The binaries are built from the Go module proxy (no other source of them is reachable from CI)
 # once, into .tools/ (git-ignored), and reused. A cold build takes about 7 minutes on 2 cores.
 #
-#   scripts/local-apiserver.sh install   build etcd, kube-apiserver and kubectl (cached)
+#   scripts/local-apiserver.sh install   build etcd, kube-apiserver, kube-controller-manager, kubectl (cached)
 #   scripts/local-apiserver.sh start     start both; prints the kubeconfig path when /readyz is ok
 #   scripts/local-apiserver.sh stop      stop both and delete the instance's state
 # Sourced, it defines las_install, las_start, las_stop and $LAS_BIN, $LAS_KUBECONFIG.
@@ -45,16 +47,18 @@ las_write_wrapper_module() {
     printf 'require (\n\tk8s.io/kubernetes v%s\n\tgo.etcd.io/etcd/server/v3 %s\n)\n\n' "$LAS_K8S_VERSION" "$etcd_version"
     printf 'replace (\n'
     for m in $staging; do printf '\t%s => %s v0.%s\n' "$m" "$m" "$minor"; done
-    printf ')\n\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kubectl\n\tgo.etcd.io/etcd/server/v3\n)\n'
+    printf ')\n\ntool (\n\tk8s.io/kubernetes/cmd/kube-apiserver\n\tk8s.io/kubernetes/cmd/kube-controller-manager\n\tk8s.io/kubernetes/cmd/kubectl\n\tgo.etcd.io/etcd/server/v3\n)\n'
   } > go.mod
 }
 
 las_install() {
-  [ -x "$LAS_BIN/kube-apiserver" ] && [ -x "$LAS_BIN/kubectl" ] && [ -x "$LAS_BIN/etcd" ] && return 0
+  local b missing=
+  for b in etcd kube-apiserver kube-controller-manager kubectl; do [ -x "$LAS_BIN/$b" ] || missing=1; done
+  [ -z "$missing" ] && return 0
   local go src=$LAS_ROOT/.tools/kubernetes-v$LAS_K8S_VERSION/src start=$SECONDS
   go=$(las_go) || { las_log "Go >= 1.24 is needed to build kube-apiserver; install it and retry"; return 1; }
   mkdir -p "$src" "$LAS_BIN"
-  las_log "building etcd, kube-apiserver and kubectl v$LAS_K8S_VERSION (first run only, ~7 min)"
+  las_log "building etcd, kube-apiserver, kube-controller-manager and kubectl v$LAS_K8S_VERSION (first run only, ~7 min)"
   (
     set -e
     cd "$src"
@@ -69,8 +73,9 @@ las_install() {
     done
     "$go" build -trimpath -ldflags "-s -w" -o "$LAS_BIN/etcd.tmp" go.etcd.io/etcd/server/v3
     "$go" build -trimpath -ldflags "$ldflags" -o "$LAS_BIN/kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
+    "$go" build -trimpath -ldflags "$ldflags" -o "$LAS_BIN/kube-controller-manager.tmp" k8s.io/kubernetes/cmd/kube-controller-manager
     "$go" build -trimpath -ldflags "$ldflags" -o "$LAS_BIN/kubectl.tmp" k8s.io/kubernetes/cmd/kubectl
-    for b in etcd kube-apiserver kubectl; do mv "$LAS_BIN/$b.tmp" "$LAS_BIN/$b"; done
+    for b in etcd kube-apiserver kube-controller-manager kubectl; do mv "$LAS_BIN/$b.tmp" "$LAS_BIN/$b"; done
   ) || { las_log "build failed"; return 1; }
   las_log "built in $((SECONDS - start)) s"
 }
@@ -190,6 +195,18 @@ las_start() {
     fi
     sleep 0.2
   done
+  # Only the aggregation controller; no serving port (nothing scrapes it), no leader election.
+  las_spawn "$LAS_RUN/kube-controller-manager.pid" "$LAS_RUN/kube-controller-manager.log" \
+    "$LAS_BIN/kube-controller-manager" --kubeconfig "$LAS_KUBECONFIG" --controllers clusterrole-aggregation \
+    --leader-elect=false --secure-port 0 --use-service-account-credentials=false || { las_stop keep; return 1; }
+  # The built-in admin role is empty until the controller has aggregated into it.
+  while [ -z "$("$LAS_BIN/kubectl" --kubeconfig "$LAS_KUBECONFIG" get clusterrole admin -o jsonpath='{.rules}' 2>/dev/null)" ]; do
+    if ! las_alive "$LAS_RUN/kube-controller-manager.pid" || [ "$SECONDS" -ge "$deadline" ]; then
+      las_log "the clusterrole aggregation did not happen:"; tail -20 "$LAS_RUN/kube-controller-manager.log" >&2
+      las_stop keep; return 1
+    fi
+    sleep 0.2
+  done
   las_log "ready on https://127.0.0.1:$port in $((SECONDS - started)) s"
   echo "$LAS_KUBECONFIG"
 }
@@ -198,7 +215,7 @@ las_start() {
 las_stop() {
   [ -n "$LAS_RUN" ] || return 0
   local p pid
-  for p in kube-apiserver etcd; do
+  for p in kube-controller-manager kube-apiserver etcd; do
     [ -f "$LAS_RUN/$p.pid" ] || continue
     pid=$(cat "$LAS_RUN/$p.pid")
     kill -TERM "$pid" 2>/dev/null

@@ -4,6 +4,7 @@ import { guardAgainstClashes } from '../core/clashes';
 import { DEFAULT_SECRET_STORE } from '../core/external-secret';
 import { assertDnsLabel, InvalidPropError } from '../core/errors';
 import { standardLabels } from '../core/labels';
+import { SecretStoreGuard } from './store-guard';
 
 /** Properties of an `AwsSecretStoreChart`. */
 export interface AwsSecretStoreChartProps extends ChartProps {
@@ -24,10 +25,13 @@ export interface AwsSecretStoreChartProps extends ChartProps {
 /**
  * A ClusterSecretStore for AWS Secrets Manager. It sets no `auth`, so the operator uses the AWS SDK
  * default chain, which on EKS is the operator ServiceAccount's Pod Identity: no static key exists.
+ * A `SecretStoreGuard` comes with it, so no namespaced store can borrow that identity.
  */
 export class AwsSecretStoreChart extends Chart {
   /** The ClusterSecretStore object. */
   public readonly store: ApiObject;
+  /** The admission policy refusing namespaced stores that would borrow the operator's identity. */
+  public readonly guard: SecretStoreGuard;
 
   constructor(scope: Construct, id: string, props: AwsSecretStoreChartProps) {
     super(scope, id, props);
@@ -49,5 +53,6 @@ export class AwsSecretStoreChart extends Chart {
         provider: { aws: { service: 'SecretsManager', region: props.region } },
       },
     });
+    this.guard = new SecretStoreGuard(this, 'Guard');
   }
 }

@@ -6,9 +6,11 @@ import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
-import { CLUSTER_SCOPED_KINDS, KubernetesManifests, MlopsStack } from '../../lib';
+import { CLUSTER_SCOPED_KINDS, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
+import { helmTemplate } from '../../test/support/helm';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
+import { ROOT } from '../../test/support/tools';
 import { PROFILES } from '../../test/support/synth';
 
 const outdir = process.argv[2];
@@ -50,4 +52,10 @@ fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
   }])),
   standalone: standaloneCharts().map(o => o.object),
   clusterScopedKinds: CLUSTER_SCOPED_KINDS,
+  // The roles the ESO chart aggregates into view/edit/admin with its default values (what the stack
+  // shipped before it turned edit/admin aggregation off), renamed so they can sit beside the stack's.
+  esoDefaultAggregatedRoles: helmTemplate('external-secrets', path.join(ROOT, 'test/fixtures/charts', `external-secrets-${EXTERNAL_SECRETS_CHART.version}`),
+    'external-secrets', {})
+    .filter(o => o.kind === 'ClusterRole' && Object.keys(o.metadata.labels ?? {}).some(l => l.startsWith('rbac.authorization.k8s.io/aggregate-to-')))
+    .map(o => ({ ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-chart-defaults` } })),
 }, null, 1));

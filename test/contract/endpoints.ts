@@ -12,7 +12,7 @@ export const CONTRACT = {
   awsRegion: 'us-east-1',
   postgresPort: port('CONTRACT_POSTGRES_PORT'),
   mlflow: {
-    namespace: 'mlops',
+    namespace: 'mlflow',
     secretName: 'mlflow-db',
     authSecretName: 'mlflow-auth',
     artifactsDestination: 's3://contract-artifacts/mlflow',

@@ -51,7 +51,7 @@ def applied(cluster, rendered):
     """DEVELOPMENT applied, then PRODUCTION over it (the upgrade path), then the standalone charts."""
     timings = {}
     restricted = next(n for n in namespaces_of(rendered['profiles']['development']['manifests'])
-                      if n['metadata']['name'] == 'mlops')
+                      if n['metadata']['name'] == 'mlflow')
     for profile in ('development', 'production'):
         objects = rendered['profiles'][profile]['manifests'] + rendered['profiles'][profile]['charts']
         started = time.monotonic()
@@ -84,7 +84,7 @@ def test_objects_are_stored_as_rendered(cluster, applied, rendered):
     stored = json.loads(got.stdout)
     assert stored['spec']['replicas'] == mlflow['spec']['replicas'] == 2
     assert stored['spec']['template']['spec']['securityContext'] == mlflow['spec']['template']['spec']['securityContext']
-    ns = json.loads(cluster.kubectl('get', 'namespace', 'mlops', '-o', 'json').stdout)
+    ns = json.loads(cluster.kubectl('get', 'namespace', 'mlflow', '-o', 'json').stdout)
     assert ns['metadata']['labels'][ENFORCE] == 'restricted'
 
 

@@ -41,7 +41,7 @@ def server(objects, secrets):
 
 
 # The Host header of an in-cluster client calling the Service by its full name.
-HOST = 'mlflow.mlops.svc.cluster.local:5000'
+HOST = 'mlflow.mlflow.svc.cluster.local:5000'
 
 
 def _api(server, method, path, auth=None, **kwargs):
