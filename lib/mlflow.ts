@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -7,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
+import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
 import { MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
@@ -39,6 +41,14 @@ export interface MlflowOptions {
    * @default - MLflow's own namespace only
    */
   readonly clientNamespaces?: string[];
+  /**
+   * Identifier of the RDS instance. It is fixed so that a change CloudFormation could only make by
+   * replacing the instance fails ("already exists") instead of silently swapping in a new, empty
+   * database. Stacks deployed before it existed: set it to the instance's current identifier
+   * before upgrading (README, "Upgrading"), or the upgrade replaces the instance.
+   * @default - `<stack name>-<construct id>`, lowercased (e.g. `mlopsstack-mlflow`)
+   */
+  readonly databaseInstanceIdentifier?: string;
   /**
    * Database instance class, e.g. `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)`.
    * @default - t4g.micro in DEVELOPMENT, m7g.large in PRODUCTION
@@ -130,6 +140,7 @@ export class Mlflow extends Construct {
     const namespace = props.namespace ?? 'mlflow';
     const dbSecret = `${name}-db`;
     const authSecret = `${name}-auth`;
+    const dbAdminSecret = `${name}-db-admin`;
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
     const defaults = profileDefaults(profile);
     const db = defaults.database;
@@ -138,7 +149,10 @@ export class Mlflow extends Construct {
     this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow data (artifacts, credentials) ${this.node.path}`);
 
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
+    const instanceIdentifier = props.databaseInstanceIdentifier ?? defaultInstanceIdentifier(this, id);
+    assertInstanceIdentifier(this, instanceIdentifier, props.databaseInstanceIdentifier !== undefined);
     this.database = new rds.DatabaseInstance(this, 'Database', {
+      instanceIdentifier,
       engine,
       instanceType: props.databaseInstanceType ?? new ec2.InstanceType(db.instanceType),
       vpc: props.vpc,
@@ -180,6 +194,23 @@ export class Mlflow extends Construct {
       accessLogsPrefix: 'mlflow-artifacts/',
     });
 
+    // MLflow's own role: its password is generated here; the db-bootstrap init container creates the
+    // role with it (as the master user, whose credentials reach only that container).
+    const serverCredentials = new secretsmanager.Secret(this, 'DatabaseServerCredentials', {
+      description: `PostgreSQL role of the MLflow server (owns database ${DATABASE_NAME} only) ${this.node.path}`,
+      generateSecretString: {
+        // Fixed, not derived from `name`: renaming must not create a second role beside the owner of the tables.
+        secretStringTemplate: JSON.stringify({ username: 'mlflow_server' }),
+        generateStringKey: 'password', excludeCharacters: URI_UNSAFE, passwordLength: 32,
+      },
+      encryptionKey: this.artifactKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    props.externalSecrets.grantRead(serverCredentials);
+    acknowledgeAt(serverCredentials, 'Resource',
+      'db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (README, MLflow)',
+      awsSolutions('SMG4'));
+
     const auth = props.basicAuth ?? props.ingress !== undefined;
     const authSecrets = auth ? this.createAuthSecrets(props.externalSecrets) : undefined;
     this.adminSecret = authSecrets?.admin;
@@ -190,6 +221,7 @@ export class Mlflow extends Construct {
       name,
       profile,
       backendStoreSecretName: dbSecret,
+      backendStoreAdminSecretName: dbAdminSecret,
       artifactsDestination: `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`,
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
@@ -213,13 +245,22 @@ export class Mlflow extends Construct {
     new ExternalSecretObject(this.server, 'DatabaseUri', {
       namespace,
       secretName: dbSecret,
-      remoteSecret: this.database.secret!.secretArn,
+      remoteSecret: serverCredentials.secretArn,
       component: 'mlflow',
+      // The endpoint comes from the master secret, the credentials from the server's own.
+      keys: ['host', 'port'].map(key => ({ secretKey: key, property: key, remoteSecret: this.database.secret!.secretArn })),
       // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);
-      // sslmode=require because the parameter group refuses plain connections.
+      // sslmode=require because the parameter group refuses plain connections (README: why not verify-full).
       template: {
         uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?sslmode=require`,
       },
+    });
+    new ExternalSecretObject(this.server, 'DatabaseAdmin', {
+      namespace,
+      secretName: dbAdminSecret,
+      remoteSecret: this.database.secret!.secretArn,
+      component: 'mlflow',
+      keys: ['username', 'password'].map(key => ({ secretKey: key, property: key })),
     });
 
     this.identity = new PodIdentityRole(this, 'Identity', {
@@ -285,4 +326,22 @@ export class Mlflow extends Construct {
         awsSolutions('RDS10'));
     }
   }
+}
+
+/** RDS identifiers: a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen. */
+const INSTANCE_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
+
+/** `<stack name>-<id>`, made a valid identifier; long names keep a hash so they stay unique. */
+function defaultInstanceIdentifier(scope: Construct, id: string): string {
+  const raw = `${Stack.of(scope).stackName}-${id}`.toLowerCase();
+  let name = raw.replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
+  if (name.length > 63) name = `${name.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
+  return name;
+}
+
+function assertInstanceIdentifier(scope: Construct, identifier: string, given: boolean): void {
+  if (isUnresolved(identifier) || INSTANCE_IDENTIFIER.test(identifier)) return;
+  throw new InvalidPropError(scope, 'databaseInstanceIdentifier', identifier, given
+    ? 'allowed: 1-63 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen'
+    : 'the default derived from the stack name is not a valid RDS identifier; set databaseInstanceIdentifier');
 }

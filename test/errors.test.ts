@@ -27,6 +27,13 @@ describe('bad input fails at synth with a clear message', () => {
       /S\/Platform: invalid prop 'kubernetesVersion' = "1.29"; allowed: 1.35/],
     ['an MLflow namespace that is not a DNS label', () => new MlopsStack(new App(), 'Stack', { mlflow: { namespace: 'MLOps_Team' } }),
       /^Stack: invalid prop 'mlflow.namespace' = "MLOps_Team"; allowed: an RFC 1123 DNS label/],
+    ['a database instance identifier with two hyphens', () => new MlopsStack(new App(), 'Stack', { mlflow: { databaseInstanceIdentifier: 'ml--flow' } }),
+      /^Stack\/Mlflow: invalid prop 'databaseInstanceIdentifier' = "ml--flow"; allowed: 1-63 lowercase letters/],
+    ['a database instance identifier starting with a digit', () => new MlopsStack(new App(), 'Stack', { mlflow: { databaseInstanceIdentifier: '1mlflow' } }),
+      /'databaseInstanceIdentifier' = "1mlflow"/],
+    ['the server\'s own Secret named as the database admin Secret', () => new MlflowServer(new cdk8s.App(), 'Server', {
+      backendStoreSecretName: 'db', backendStoreAdminSecretName: 'db', artifactsDestination: 's3://bucket/mlflow',
+    }), /^Server: invalid prop 'backendStoreAdminSecretName' = "db"; allowed: a Secret other than backendStoreSecretName/],
     ['an MLflow client namespace that is not a DNS label', () => new MlflowServer(new cdk8s.App(), 'Server', {
       backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow', clientNamespaces: ['training', 'Team_B'],
     }), /^Server: invalid prop 'clientNamespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],

@@ -191,15 +191,17 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
         EnablePerformanceInsights: production,
         StorageEncrypted: true,
         PubliclyAccessible: false,
+        // Fixed: a change that needs a new instance fails ("already exists") instead of swapping in an empty one.
+        DBInstanceIdentifier: 'stack-mlflow',
       }),
     });
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
-    // OS metrics in PRODUCTION only; the master secret is encrypted with MLflow's own key.
+    // OS metrics in PRODUCTION only; the master and server secrets are encrypted with MLflow's own key.
     const db = Object.values(template.findResources('AWS::RDS::DBInstance'))[0] as any;
     expect(db.Properties.MonitoringInterval).toBe(production ? 60 : undefined);
     const keyId = stack.getLogicalId(stack.mlflow.artifactKey.node.defaultChild as any);
     const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret')) as any[];
-    expect(secrets.map(r => r.Properties.KmsKeyId)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }]);
+    expect(secrets.map(r => r.Properties.KmsKeyId)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }, { 'Fn::GetAtt': [keyId, 'Arn'] }]);
   });
 
   test('the artifact bucket logs access under its own prefix of the shared log bucket', () => {
@@ -231,10 +233,31 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
       ['kms:Decrypt', 'kms:GenerateDataKey', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
   });
 
-  test('the database URI reaches the pods through External Secrets only', () => {
-    const externalSecret = KubernetesManifests.fromStack(stack).map(o => o.object).find(o => o.kind === 'ExternalSecret');
+  test('the server connects as its own role; the master credentials reach only the db-bootstrap init container', () => {
+    const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+    const externalSecret = objects.find(o => o.kind === 'ExternalSecret' && o.metadata.name === 'mlflow-db');
     expect(externalSecret.metadata).toMatchObject({ name: 'mlflow-db', namespace: 'mlflow' });
-    expect(externalSecret.spec.dataFrom[0].extract.key).toMatch(/^\$\{Ref:MlflowDatabaseSecretAttachment/);
+    // Credentials from the server's own secret, only the endpoint from the master secret.
+    expect(externalSecret.spec.dataFrom[0].extract.key).toMatch(/^\$\{Ref:MlflowDatabaseServerCredentials/);
+    expect(externalSecret.spec.data.map((d: any) => [d.secretKey, d.remoteRef.property, d.remoteRef.key.slice(0, 36)])).toEqual([
+      ['host', 'host', '${Ref:MlflowDatabaseSecretAttachment'], ['port', 'port', '${Ref:MlflowDatabaseSecretAttachment']]);
+    const [serverSecret] = Object.values(template.findResources('AWS::SecretsManager::Secret', {
+      Properties: { Description: Match.stringLikeRegexp('^PostgreSQL role of the MLflow server') },
+    })) as any[];
+    const server = JSON.parse(serverSecret.Properties.GenerateSecretString.SecretStringTemplate);
+    expect(server.username).toBe('mlflow_server');
+    const [db] = Object.values(template.findResources('AWS::RDS::DBInstance')) as any[];
+    expect(db.Properties.MasterUsername).not.toBe(server.username);
+    const admin = objects.find(o => o.kind === 'ExternalSecret' && o.metadata.name === 'mlflow-db-admin');
+    expect(admin.spec.data.map((d: any) => d.remoteRef.property)).toEqual(['username', 'password']);
+    // Which containers see which secret: the admin one in db-bootstrap only, which runs to completion.
+    const pod = objects.find(o => o.kind === 'Deployment').spec.template.spec;
+    const readers = (secret: string) => [...pod.initContainers, ...pod.containers]
+      .filter((c: any) => (c.env ?? []).some((e: any) => e.valueFrom?.secretKeyRef?.name === secret)).map((c: any) => c.name);
+    expect(readers('mlflow-db-admin')).toEqual(['db-bootstrap']);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['mlflow']);
+    expect(readers('mlflow-db')).toEqual(expect.arrayContaining(['db-bootstrap', 'db-upgrade', 'mlflow']));
+    expect(pod.initContainers.map((c: any) => c.name)[0]).toBe('db-bootstrap');
     expect(externalSecret.spec.target.template.data.uri).toBe(
       'postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/mlflow?sslmode=require');
     template.hasResourceProperties('AWS::IAM::Policy', {
@@ -242,6 +265,13 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         Resource: { Ref: Match.stringLikeRegexp('^MlflowDatabaseSecretAttachment') },
+      })]) },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsIdentityRole') }],
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { Ref: Match.stringLikeRegexp('^MlflowDatabaseServerCredentials') },
       })]) },
     });
   });

@@ -18,6 +18,7 @@ function acknowledgements(app: App): { where: string; id: string; reason: string
 const OURS = [
   'MlopsStack/Mlflow/Database/Resource :: AwsSolutions::AwsSolutions-RDS11',
   'MlopsStack/Mlflow/Database/Secret/Resource :: AwsSolutions::AwsSolutions-SMG4',
+  'MlopsStack/Mlflow/DatabaseServerCredentials/Resource :: AwsSolutions::AwsSolutions-SMG4',
   'MlopsStack/Mlflow/Identity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<MlflowArtifacts3D6BA9CD.Arn>/mlflow/*]',
   'MlopsStack/DvcRemote/CiPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DvcRemoteBucket9380F5B1.Arn>/dvc/*]',
   'MlopsStack/Platform/Cluster/ClusternodePoolRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly]',

@@ -25,6 +25,7 @@ const PINNED_LOGICAL_IDS = {
   MlflowArtifacts3D6BA9CD: 'AWS::S3::Bucket',
   MlflowDatabase34AD818F: 'AWS::RDS::DBInstance',
   MlopsStackMlflowDatabaseSecret1FE24464853fe476eeba2ae847b86c46f1a9a0a5: 'AWS::SecretsManager::Secret',
+  MlflowDatabaseServerCredentials20BB7AAE: 'AWS::SecretsManager::Secret',
   PlatformFlowLogsD65C18D7: 'AWS::Logs::LogGroup',
   PlatformFlowLogsKeyE50C971D: 'AWS::KMS::Key',
   PlatformSecretsKey34DD3095: 'AWS::KMS::Key',

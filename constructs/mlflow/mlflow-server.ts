@@ -11,6 +11,7 @@ import {
 } from '../core/workload';
 import { imageRef, MLFLOW_IMAGE } from '../versions';
 import { allowedHosts } from './allowed-hosts';
+import { DB_BOOTSTRAP_SCRIPT } from './db-bootstrap';
 import { MIGRATE_SCRIPT } from './migrate';
 
 /** Label a pod must carry, in one of the client namespaces, for the NetworkPolicy to let it reach MLflow. */
@@ -65,6 +66,14 @@ export interface MlflowServerProps extends ChartProps {
    * @default 'uri'
    */
   readonly backendStoreSecretKey?: string;
+  /**
+   * Secret with `username` and `password` of a PostgreSQL admin role (RDS's master user) that may
+   * create roles and owns the database. When set, a `db-bootstrap` init container, the only
+   * container that sees it, makes the backend URI's user a role that owns the URI's database and
+   * nothing else, before migrations run as that role. The server never holds admin credentials.
+   * @default - none; the URI's user must already exist and own its database
+   */
+  readonly backendStoreAdminSecretName?: string;
   /** Where the server stores artifacts it proxies, `s3://bucket/prefix`. Clients need no S3 access. */
   readonly artifactsDestination: string;
   /**
@@ -260,6 +269,23 @@ export class MlflowServer extends Chart {
       volumeMounts: [scratchMount, ...(auth?.mounts ?? [])],
     };
 
+    const bootstrap: k8s.Container[] = props.backendStoreAdminSecretName ? [{
+      name: 'db-bootstrap',
+      image: imageRef(MLFLOW_IMAGE),
+      command: ['python', '-c', DB_BOOTSTRAP_SCRIPT],
+      env: [
+        backendUri,
+        ...['username', 'password'].map(key => ({
+          name: `DB_ADMIN_${key.toUpperCase()}`,
+          valueFrom: { secretKeyRef: { name: props.backendStoreAdminSecretName!, key } },
+        })),
+        { name: 'HOME', value: SCRATCH },
+      ],
+      resources: resources('50m', '128Mi'),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [scratchMount],
+    }] : [];
+
     const migrate: k8s.Container = {
       name: 'db-upgrade',
       image: imageRef(MLFLOW_IMAGE),
@@ -283,7 +309,7 @@ export class MlflowServer extends Chart {
             serviceAccountName: name,
             automountServiceAccountToken: false,
             securityContext: restrictedPodSecurityContext(),
-            initContainers: [...(auth ? [auth.writeConfig] : []), migrate],
+            initContainers: [...bootstrap, ...(auth ? [auth.writeConfig] : []), migrate],
             containers: [server],
             volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...(auth?.volumes ?? [])],
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
@@ -349,6 +375,13 @@ export class MlflowServer extends Chart {
     assertDnsLabel(this, 'namespace', v.namespace);
     assertDnsLabel(this, 'name', v.name);
     assertDnsLabel(this, 'backendStoreSecretName', props.backendStoreSecretName);
+    if (props.backendStoreAdminSecretName !== undefined) {
+      assertDnsLabel(this, 'backendStoreAdminSecretName', props.backendStoreAdminSecretName);
+      if (props.backendStoreAdminSecretName === props.backendStoreSecretName) {
+        throw new InvalidPropError(this, 'backendStoreAdminSecretName', props.backendStoreAdminSecretName,
+          'allowed: a Secret other than backendStoreSecretName; the server must never see the admin credentials');
+      }
+    }
     assertPositiveInteger(this, 'replicas', v.replicas);
     assertPositiveInteger(this, 'workers', v.workers);
     if (v.profile === StackProfile.PRODUCTION && v.replicas < 2) {

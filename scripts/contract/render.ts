@@ -20,6 +20,7 @@ const app = new cdk8s.App();
 const mlflow = new MlflowServer(app, 'Mlflow', {
   namespace: CONTRACT.mlflow.namespace,
   backendStoreSecretName: CONTRACT.mlflow.secretName,
+  backendStoreAdminSecretName: CONTRACT.mlflow.adminSecretName,
   artifactsDestination: CONTRACT.mlflow.artifactsDestination,
   s3EndpointUrl: CONTRACT.s3EndpointUrl,
   awsRegion: CONTRACT.awsRegion,

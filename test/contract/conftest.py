@@ -41,4 +41,5 @@ def services(endpoints):
             'aws_secret_access_key': EMULATOR_CREDENTIALS['AWS_SECRET_ACCESS_KEY'],
         })
         client.create_bucket(Bucket=bucket)
-        yield {'create_database': create_database, 's3': client, 'bucket': bucket}
+        yield {'create_database': create_database, 'create_rds_database': create_database.rds,
+               'superuser_uri': create_database.superuser_uri, 's3': client, 'bucket': bucket}

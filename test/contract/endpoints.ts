@@ -14,6 +14,7 @@ export const CONTRACT = {
   mlflow: {
     namespace: 'mlflow',
     secretName: 'mlflow-db',
+    adminSecretName: 'mlflow-db-admin',
     authSecretName: 'mlflow-auth',
     artifactsDestination: 's3://contract-artifacts/mlflow',
   },

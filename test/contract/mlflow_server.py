@@ -43,6 +43,17 @@ class RunningServer:
         return f'http://127.0.0.1:{self.local_port}{path}'
 
 
+def rds_secrets(endpoints, master, server_user, server_password=None):
+    """The pod's two database Secrets for an RDS-like database: the server's URI (a role that
+    db-bootstrap creates) and the master credentials, which only db-bootstrap reads."""
+    import secrets as random
+    password = server_password or random.token_urlsafe(18)
+    uri = (f'postgresql+psycopg2://{server_user}:{password}@{master["host"]}:{master["port"]}/{master["dbname"]}'
+           '?sslmode=require')
+    return {endpoints['mlflow']['secretName']: {'uri': uri},
+            endpoints['mlflow']['adminSecretName']: {'username': master['username'], 'password': master['password']}}
+
+
 def pod_spec_of(objects):
     return copy.deepcopy(k8s.find(objects, 'Deployment')['spec']['template']['spec'])
 

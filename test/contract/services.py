@@ -79,6 +79,23 @@ def postgres(port):
             admin.close()
             return DatabaseUri(f'postgresql+psycopg2://{name}:{password}@127.0.0.1:{port}/{name}',
                                {'username': name, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name})
+
+        def create_rds_database(name, password=None):
+            """A database as RDS makes one: owned by a master role that may create roles and databases but
+            is no superuser (RDS's rds_superuser is not one either). Returns the master secret's fields."""
+            import psycopg2
+            password = password or secrets.token_urlsafe(18)
+            master = f'{name}_master'
+            admin = psycopg2.connect(host='127.0.0.1', port=port, user='postgres', password='postgres-admin', dbname='postgres')
+            admin.autocommit = True
+            with admin.cursor() as cur:
+                cur.execute(f'CREATE ROLE "{master}" LOGIN CREATEROLE CREATEDB PASSWORD %s', (password,))
+                cur.execute(f'CREATE DATABASE "{name}" OWNER "{master}"')
+            admin.close()
+            return {'username': master, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name}
+
+        create_database.rds = create_rds_database
+        create_database.superuser_uri = f'postgresql+psycopg2://postgres:postgres-admin@127.0.0.1:{port}'
         yield create_database
     finally:
         subprocess.run(as_postgres + [f'{bindir}/pg_ctl', '-D', data, '-m', 'fast', 'stop'], capture_output=True)

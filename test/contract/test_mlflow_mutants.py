@@ -4,7 +4,7 @@ import pytest
 
 import k8s
 import mlflow_checks as checks
-from mlflow_server import pod_spec_of, run_server
+from mlflow_server import pod_spec_of, rds_secrets, run_server
 
 
 def _default_root_instead_of_proxy(pod):
@@ -26,7 +26,7 @@ def objects():
 def _run_mutant(objects, services, endpoints, mutate, database):
     pod = pod_spec_of(objects)
     mutate(pod)
-    secrets = {endpoints['mlflow']['secretName']: {'uri': services['create_database'](database)}}
+    secrets = rds_secrets(endpoints, services['create_rds_database'](database), f'{database}_server')
     return run_server(pod, secrets)
 
 
