@@ -18,6 +18,7 @@ export * from '../constructs/core/snapshot';
 export * from '../constructs/external-secrets/cluster-secret-store';
 export * from '../constructs/external-secrets/store-guard';
 export * from '../constructs/core/network';
+export * from '../constructs/core/ingress';
 export * from '../constructs/core/profile';
 export * from '../constructs/core/workload';
 export * from '../constructs/mlflow/mlflow-server';

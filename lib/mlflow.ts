@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { CfnOutput, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { cidrsOverlap } from '../constructs/core/network';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
 import { MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
@@ -227,7 +228,7 @@ export class Mlflow extends Construct {
       replicas: props.replicas,
       workers: props.workers,
       clientNamespaces: props.clientNamespaces,
-      ingress: props.ingress,
+      ingress: props.ingress && this.albIngress(props.ingress, props.vpc),
       basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
     });
     if (authSecrets) {
@@ -279,6 +280,34 @@ export class Mlflow extends Construct {
     this.trackingUri = this.server.trackingUri;
 
     this.acknowledgeFindings(profile);
+  }
+
+  /**
+   * The ingress with the AWS facts filled in: the ALB goes into the public subnets (internal or
+   * not), which hold no pods, and the NetworkPolicy admits exactly those subnets. A range the user
+   * adds may not cover the subnets pods get addresses from (EKS Auto Mode gives pods VPC
+   * addresses), or it would admit every pod of the cluster.
+   */
+  private albIngress(ingress: MlflowIngressOptions, vpc: ec2.IVpc): MlflowIngressOptions {
+    const podCidrs = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets.map(s => s.ipv4CidrBlock);
+    for (const cidr of ingress.allowFromCidrs ?? []) {
+      const covered = podCidrs.filter(pod => !Token.isUnresolved(pod) && !Token.isUnresolved(cidr) && cidrsOverlap(cidr, pod));
+      if (covered.length) {
+        throw new InvalidPropError(this, 'ingress.allowFromCidrs', cidr,
+          `allowed: ranges without pod addresses; it covers the pod subnet(s) ${covered.join(', ')}, so every pod could reach MLflow`);
+      }
+    }
+    if (ingress.className !== undefined || ingress.subnetIds !== undefined) return ingress;
+    const albSubnets = vpc.publicSubnets;
+    if (albSubnets.length === 0) {
+      throw new InvalidPropError(this, 'ingress.subnetIds', undefined,
+        'allowed: the subnets for the load balancer (the VPC has no public subnets to default to), with allowFromCidrs for their ranges');
+    }
+    return {
+      ...ingress,
+      subnetIds: albSubnets.map(s => s.subnetId),
+      allowFromCidrs: [...(ingress.allowFromCidrs ?? []), ...albSubnets.map(s => s.ipv4CidrBlock)],
+    };
   }
 
   /** The admin password and the Flask session key, generated, retained and readable by ESO only. */

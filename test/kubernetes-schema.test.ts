@@ -62,6 +62,7 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
       'apps/v1/Deployment', 'v1/Service', 'v1/ServiceAccount', 'networking.k8s.io/v1/NetworkPolicy',
       'policy/v1/PodDisruptionBudget', 'networking.k8s.io/v1/Ingress',
       'v1/ConfigMap', 'eks.amazonaws.com/v1/NodeClass', 'karpenter.sh/v1/NodePool',
+      'eks.amazonaws.com/v1/IngressClassParams', 'networking.k8s.io/v1/IngressClass',
       'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
       // from the External Secrets chart
       'v1/Secret', 'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',

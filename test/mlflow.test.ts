@@ -2,7 +2,8 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import {
-  KubernetesManifests, MLFLOW_CLIENT_LABEL, MLFLOW_IMAGE, MlflowPermission, MlflowServer, MlflowServerProps, MlopsStack, StackProfile,
+  cidrsOverlap, KubernetesManifests, LoadBalancerScheme, MLFLOW_CLIENT_LABEL, MLFLOW_IMAGE, MlflowPermission, MlflowServer,
+  MlflowServerProps, MlopsStack, StackProfile,
 } from '../lib';
 import { podSpecsOf, restrictedViolations } from './support/pod-security';
 import { synthReference } from './support/synth';
@@ -165,6 +166,13 @@ describe('MlflowServer rejects bad input at synth', () => {
     ['an invalid namespace', { namespace: 'ML_Ops' }, /'namespace' = "ML_Ops"; allowed: an RFC 1123 DNS label/],
     ['an invalid Secret name', { backendStoreSecretName: 'Mlflow DB' }, /'backendStoreSecretName' = "Mlflow DB"/],
     ['an invalid ingress host', { ingress: { host: 'MLflow_UI' } }, /'ingress.host' = "MLflow_UI"; allowed: a lowercase fully qualified DNS name/],
+    ['a load balancer scheme with a class of another controller',
+      { ingress: { host: 'mlflow.example.com', className: 'nginx', scheme: LoadBalancerScheme.INTERNAL } },
+      /'ingress.scheme' = "internal"; allowed: unset when ingress.className names an existing class/],
+    ['an allow-list entry that is not a CIDR', { ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/33'] } },
+      /'ingress.allowFromCidrs' = "10.0.0.0\/33"; allowed: an IPv4 CIDR block/],
+    ['a certificate that is not an ACM ARN', { ingress: { host: 'mlflow.example.com', certificateArn: 'arn:aws:iam::1:server-certificate/x' } },
+      /'ingress.certificateArn' = "arn:aws:iam::1:server-certificate\/x"; allowed: an ACM certificate ARN/],
     ['an S3 endpoint that is not a URL', { s3EndpointUrl: 'minio:9000' }, /'s3EndpointUrl' = "minio:9000"; allowed: an http\(s\):\/\/ URL/],
     ['an invalid cluster domain', { clusterDomain: 'Cluster Local' }, /'clusterDomain' = "Cluster Local"/],
     ['an invalid auth Secret name', { basicAuth: { secretName: 'Auth_Secret' } }, /'basicAuth.secretName' = "Auth_Secret"/],
@@ -292,8 +300,48 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
 });
 
 describe('Mlflow on AWS behind an ingress', () => {
-  const ingress = { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'] };
+  const ingress = { host: 'mlflow.example.com' };
   const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress } });
+  const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+  const subnets = (kind: string) => Object.entries(template.findResources('AWS::EC2::Subnet')).filter(([id]) => id.includes(kind)) as [string, any][];
+
+  test('an internal ALB of its own class, HTTPS only, usable only from MLflow\'s namespace', () => {
+    const params = objects.find(o => o.kind === 'IngressClassParams');
+    const ingressClass = objects.find(o => o.kind === 'IngressClass');
+    const ing = objects.find(o => o.kind === 'Ingress');
+    expect(ingressClass.spec).toEqual({
+      controller: 'eks.amazonaws.com/alb',
+      parameters: { apiGroup: 'eks.amazonaws.com', kind: 'IngressClassParams', name: params.metadata.name },
+    });
+    expect(ing.spec.ingressClassName).toBe(ingressClass.metadata.name);
+    expect(params.spec).toMatchObject({ scheme: 'internal', namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'mlflow' } } });
+    expect(ing.spec.tls).toEqual([{ hosts: ['mlflow.example.com'] }]);
+    expect(ing.metadata.annotations).toMatchObject({ 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTPS": 443}]', 'alb.ingress.kubernetes.io/target-type': 'ip' });
+    // The ALB sits in the public subnets, which hold no pods.
+    expect(params.spec.subnets.ids).toEqual(subnets('public').map(([id]) => `\${Ref:${id}}`));
+  });
+
+  test('the NetworkPolicy admits the ALB subnets and no pod subnet', () => {
+    const policy = objects.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'mlflow');
+    const cidrs = policy.spec.ingress[0].from.filter((p: any) => p.ipBlock).map((p: any) => p.ipBlock.cidr);
+    expect(cidrs).toEqual(subnets('public').map(([, s]) => s.Properties.CidrBlock));
+    for (const [, pod] of subnets('private')) for (const cidr of cidrs) expect(cidrsOverlap(cidr, pod.Properties.CidrBlock)).toBe(false);
+  });
+
+  test('refuses an allow-list that covers pod addresses (the VPC range, as the old default suggested)', () => {
+    expect(() => synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress: { ...ingress, allowFromCidrs: ['10.0.0.0/16'] } } }))
+      .toThrow(/Mlflow: invalid prop 'ingress.allowFromCidrs' = "10.0.0.0\/16"; allowed: ranges without pod addresses; it covers the pod subnet\(s\) 10\.0\./);
+    expect(() => synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress: { ...ingress, allowFromCidrs: ['192.168.10.0/24'] } } })).not.toThrow();
+  });
+
+  test('internet-facing only with a certificate', () => {
+    expect(() => synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress: { ...ingress, scheme: LoadBalancerScheme.INTERNET_FACING } } }))
+      .toThrow(/invalid prop 'ingress.certificateArn' = undefined; allowed: an ACM certificate ARN/);
+    const arn = 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+    const facing = synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress: { ...ingress, scheme: LoadBalancerScheme.INTERNET_FACING, certificateArn: arn } } });
+    const params = KubernetesManifests.fromStack(facing.stack).map(o => o.object).find(o => o.kind === 'IngressClassParams');
+    expect(params.spec).toMatchObject({ scheme: 'internet-facing', certificateARNs: [arn] });
+  });
 
   test('turns basic auth on, with generated, retained secrets only the operator can read', () => {
     const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) } });

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
-import { assertDnsLabel } from './errors';
+import { assertDnsLabel, InvalidPropError } from './errors';
 
 /** The label the API server sets on every namespace; nobody can set it to another namespace's name. */
 export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -19,4 +19,27 @@ export function clientPeers(scope: Construct, prop: string, namespaces: string[]
     namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } },
     podSelector: { matchLabels: podLabels },
   }));
+}
+
+/** An IPv4 CIDR block as [first address, last address] (unsigned 32-bit integers). */
+function range(cidr: string): [number, number] {
+  const [ip, bits] = cidr.split('/');
+  const base = ip.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const size = 2 ** (32 - Number(bits));
+  const first = base - (base % size);
+  return [first, first + size - 1];
+}
+
+const CIDR = /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(3[0-2]|[12]?\d)$/;
+
+/** Throws unless `cidr` is an IPv4 CIDR block. */
+export function assertCidr(scope: Construct, prop: string, cidr: string): void {
+  if (!CIDR.test(cidr)) throw new InvalidPropError(scope, prop, cidr, 'allowed: an IPv4 CIDR block such as 10.0.0.0/24');
+}
+
+/** Whether two IPv4 CIDR blocks share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
 }

@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
-import { clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
+import { AlbOptions, albIngressAnnotations, albIngressClass } from '../core/ingress';
+import { assertCidr, clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
 import { StackProfile } from '../core/profile';
 import {
   httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
@@ -20,13 +21,17 @@ export const MLFLOW_CLIENT_LABEL = 'mlflow.cdk-mlops-stack.io/client';
 /** MLflow's port inside the pod and on the Service. */
 export const MLFLOW_PORT = 5000;
 
-/** An Ingress in front of MLflow. */
-export interface MlflowIngressOptions {
-  /** Host name users reach MLflow at; added to MLflow's allowed hosts and CORS origins. */
+/**
+ * An Ingress in front of MLflow, HTTPS only. By default the chart creates an EKS Auto Mode ALB class
+ * for it (internal unless `scheme` says otherwise); `className` uses an existing controller instead.
+ */
+export interface MlflowIngressOptions extends AlbOptions {
+  /** Host name users reach MLflow at (the TLS host); added to MLflow's allowed hosts and CORS origins. */
   readonly host: string;
   /**
-   * Ingress class.
-   * @default 'alb'
+   * An existing IngressClass to use instead of the EKS Auto Mode one the chart creates; `scheme`,
+   * `certificateArn` and `subnetIds` then belong to that controller's configuration and are refused.
+   * @default - `<namespace>-<name>`, created with its IngressClassParams
    */
   readonly className?: string;
   /**
@@ -36,7 +41,8 @@ export interface MlflowIngressOptions {
   readonly controllerNamespace?: string;
   /**
    * Address ranges allowed through the NetworkPolicy, for load balancers that send traffic
-   * straight to pod IPs (the AWS ALB in IP mode sends from the VPC's subnets).
+   * straight to pod IPs (the ALB in IP mode sends from the addresses of its own subnets). They must
+   * not cover pod addresses, or every pod could reach MLflow (the AWS layer refuses such ranges).
    * @default - none
    */
   readonly allowFromCidrs?: string[];
@@ -356,10 +362,12 @@ export class MlflowServer extends Chart {
     });
 
     if (props.ingress) {
+      const ownClass = props.ingress.className === undefined;
       this.ingress = new k8s.KubeIngress(this, 'Ingress', {
-        metadata: { name, labels },
+        metadata: { name, labels, ...(ownClass ? { annotations: albIngressAnnotations('/health') } : {}) },
         spec: {
-          ingressClassName: props.ingress.className ?? 'alb',
+          ingressClassName: props.ingress.className ?? albIngressClass(this, name, namespace, props.ingress),
+          tls: [{ hosts: [props.ingress.host] }],
           rules: [{
             host: props.ingress.host,
             http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: MLFLOW_PORT } } } }] },
@@ -399,6 +407,16 @@ export class MlflowServer extends Chart {
       throw new InvalidPropError(this, 'clusterDomain', v.domain, 'allowed: a DNS name such as cluster.local');
     }
     if (props.basicAuth) assertDnsLabel(this, 'basicAuth.secretName', props.basicAuth.secretName);
+    const ingress = props.ingress;
+    if (ingress?.className !== undefined) {
+      for (const prop of ['scheme', 'certificateArn', 'subnetIds'] as const) {
+        if (ingress[prop] !== undefined) {
+          throw new InvalidPropError(this, `ingress.${prop}`, ingress[prop],
+            'allowed: unset when ingress.className names an existing class; configure that controller instead');
+        }
+      }
+    }
+    (ingress?.allowFromCidrs ?? []).filter(c => !isUnresolved(c)).forEach(c => assertCidr(this, 'ingress.allowFromCidrs', c));
     const host = props.ingress?.host;
     if (host !== undefined && !isUnresolved(host)
       && !/^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/.test(host)) {
