@@ -3,6 +3,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
@@ -42,6 +43,16 @@ fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, n
 // What the reference stack applies to EKS, for the parts rendered in the cluster (ESO templates).
 const stack = new MlopsStack(new App(), 'MlopsStack');
 fs.writeFileSync(path.join(outdir, 'stack.json'), JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object), null, 1));
+
+// The NetworkPolicies of the reference stack, and of one with an MLflow ingress and a client
+// namespace, with the subnet ranges of its VPC (pods get private addresses, the ALB public ones).
+const exposed = new MlopsStack(new App(), 'Exposed', { mlflow: { ingress: { host: 'mlflow.example.com' }, clientNamespaces: ['mlflow', 'training'] } });
+const policies = (s: MlopsStack) => KubernetesManifests.fromStack(s).map(o => o.object).filter(o => o.kind === 'NetworkPolicy');
+const subnetCidrs = (kind: string) => Object.entries(Template.fromStack(exposed).findResources('AWS::EC2::Subnet'))
+  .filter(([id]) => id.includes(kind)).map(([, r]) => (r as any).Properties.CidrBlock);
+fs.writeFileSync(path.join(outdir, 'network.json'), JSON.stringify({
+  reference: policies(stack), exposed: policies(exposed), subnets: { public: subnetCidrs('public'), private: subnetCidrs('private') },
+}, null, 1));
 
 // Everything the library applies to a cluster, for the API-server checks: per profile the stack's
 // manifests and its rendered Helm releases, then the standalone charts.

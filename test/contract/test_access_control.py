@@ -115,3 +115,12 @@ def test_the_cluster_secret_store_itself_is_not_subject_to_the_policy(cluster, r
     store = copy.deepcopy(next(o for o in rendered['profiles']['production']['manifests'] if o['kind'] == 'ClusterSecretStore'))
     got = json.loads(cluster.kubectl('get', 'clustersecretstore', store['metadata']['name'], '-o', 'json').stdout)
     assert 'auth' not in got['spec']['provider']['aws']
+
+
+def test_a_namespace_cannot_claim_another_namespace_s_name_label(cluster):
+    """The NetworkPolicies admit clients by kubernetes.io/metadata.name; only the API server sets it."""
+    forged = {'apiVersion': 'v1', 'kind': 'Namespace',
+              'metadata': {'name': 'forged', 'labels': {'kubernetes.io/metadata.name': 'mlflow'}}}
+    cluster.apply([forged])
+    got = json.loads(cluster.kubectl('get', 'namespace', 'forged', '-o', 'json').stdout)
+    assert got['metadata']['labels']['kubernetes.io/metadata.name'] == 'forged'

@@ -1,0 +1,97 @@
+"""Who can connect to whom under the stack's NetworkPolicies, decided by cyclonus's matcher.
+
+EKS Auto Mode enforces these policies on the stack's node pool (test/mlops-stack.test.ts checks that
+it is configured); this checks what they say, with an implementation of the Kubernetes
+NetworkPolicy semantics that is not ours (test/contract/netpol, built from the Go module proxy).
+Namespace labels are what the API server sets: `kubernetes.io/metadata.name` is the namespace's
+name, whatever a namespace creator asks for (test_access_control shows the API server enforcing it).
+"""
+import copy
+import ipaddress
+import json
+import os
+import subprocess
+
+import pytest
+
+import k8s
+
+NETPOL = os.path.join(os.path.dirname(__file__), 'netpol')
+CLIENT = {'mlflow.cdk-mlops-stack.io/client': 'true'}
+MLFLOW_POD = {'app.kubernetes.io/name': 'mlflow', 'app.kubernetes.io/instance': 'mlflow'}
+WEBHOOK_POD = {'app.kubernetes.io/name': 'external-secrets-webhook', 'app.kubernetes.io/instance': 'external-secrets'}
+CONTROLLER_POD = {'app.kubernetes.io/name': 'external-secrets', 'app.kubernetes.io/instance': 'external-secrets'}
+
+
+def verdicts(policies, traffic):
+    result = subprocess.run(['go', 'run', '.'], cwd=NETPOL, input=json.dumps({'policies': policies, 'traffic': traffic}),
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return [v['allowed'] for v in json.loads(result.stdout)]
+
+
+def pod(namespace, labels=None, ip='10.0.64.10'):
+    return {'Internal': {'PodLabels': labels or {}, 'Namespace': namespace,
+                         'NamespaceLabels': {'kubernetes.io/metadata.name': namespace}}, 'IP': ip}
+
+
+def outside(ip):
+    return {'IP': ip}
+
+
+def to(source, destination, port):
+    return {'Source': source, 'Destination': destination, 'Protocol': 'TCP', 'ResolvedPort': port, 'ResolvedPortName': ''}
+
+
+@pytest.fixture(scope='module')
+def network():
+    return k8s.load_objects('network.json')
+
+
+def to_mlflow(source):
+    return to(source, pod('mlflow', MLFLOW_POD), 5000)
+
+
+def test_only_labelled_pods_of_mlflow_s_own_namespace_reach_it(network):
+    cases = [
+        (pod('mlflow', CLIENT), True),
+        (pod('mlflow', {'app': 'anything'}), False),
+        (pod('default', CLIENT), False),  # the label alone no longer admits a pod from anywhere
+        (pod('team-a', CLIENT), False),
+        (outside('10.0.64.20'), False),
+    ]
+    assert verdicts(network['reference'], [to_mlflow(s) for s, _ in cases]) == [e for _, e in cases]
+
+
+def test_the_policy_before_the_review_admitted_any_namespace(network):
+    """The check above can fail: MLflow's old rule (namespaceSelector {} plus the label) admits team-a."""
+    old = copy.deepcopy(network['reference'])
+    mlflow = next(p for p in old if p['metadata']['name'] == 'mlflow')
+    mlflow['spec']['ingress'][0]['from'] = [{'namespaceSelector': {}, 'podSelector': {'matchLabels': CLIENT}}]
+    assert verdicts(old, [to_mlflow(pod('team-a', CLIENT))]) == [True]
+
+
+def test_client_namespaces_and_the_load_balancer_subnets_are_admitted_and_nothing_else(network):
+    public = [ipaddress.ip_network(c) for c in network['subnets']['public']]
+    private = [ipaddress.ip_network(c) for c in network['subnets']['private']]
+    cases = [
+        (pod('training', CLIENT), True),
+        (pod('training'), False),
+        (pod('default', CLIENT), False),
+        *[(outside(str(net[10])), True) for net in public],  # the ALB's addresses
+        *[(outside(str(net[10])), False) for net in private],  # pod addresses, as seen from outside the model
+        (outside('203.0.113.7'), False),
+    ]
+    assert verdicts(network['exposed'], [to_mlflow(s) for s, _ in cases]) == [e for _, e in cases]
+
+
+def test_every_other_port_and_pod_of_a_component_namespace_is_closed(network):
+    cases = [
+        (to(pod('default'), pod('mlflow', MLFLOW_POD), 8080), False),
+        (to(pod('mlflow', CLIENT), pod('mlflow', {'app': 'other'}), 5000), False),
+        (to(outside('10.0.0.5'), pod('external-secrets', WEBHOOK_POD), 10250), True),  # the API server's webhook calls
+        (to(outside('10.0.0.5'), pod('external-secrets', WEBHOOK_POD), 8080), False),
+        (to(pod('default'), pod('external-secrets', CONTROLLER_POD), 8080), False),
+        (to(pod('default'), pod('external-secrets', CONTROLLER_POD), 10250), False),
+    ]
+    assert verdicts(network['reference'], [t for t, _ in cases]) == [e for _, e in cases]
