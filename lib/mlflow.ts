@@ -7,12 +7,14 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
 import { cidrsOverlap } from '../constructs/core/network';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
-import { MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
+import { standardLabels } from '../constructs/core/labels';
+import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
@@ -50,6 +52,17 @@ export interface MlflowOptions {
    * @default - `<stack name>-<construct id>`, lowercased (e.g. `mlopsstack-mlflow`)
    */
   readonly databaseInstanceIdentifier?: string;
+  /**
+   * PEM bundle of the CAs that sign the database's server certificate, e.g. the regional bundle
+   * AWS publishes at https://truststore.pki.rds.amazonaws.com/<region>/<region>-bundle.pem, read
+   * at synth (`fs.readFileSync`). With it every MLflow container verifies the server and its name
+   * (`sslmode=verify-full`); it reaches the pods as a ConfigMap. At most 64 KiB: the regional
+   * bundle, not the global one, which would ride in every deploy request of the manifest.
+   * @default - TLS is required (`sslmode=require`, the parameter group refuses plain connections)
+   * but the server is not verified: the library cannot ship a bundle whose origin it can check
+   * offline, and the region of an environment-agnostic stack is not known at synth (README)
+   */
+  readonly databaseCaCertificates?: string;
   /**
    * Database instance class, e.g. `ec2.InstanceType.of(ec2.InstanceClass.R7G, ec2.InstanceSize.LARGE)`.
    * @default - t4g.micro in DEVELOPMENT, m7g.large in PRODUCTION
@@ -142,6 +155,10 @@ export class Mlflow extends Construct {
     const dbSecret = `${name}-db`;
     const authSecret = `${name}-auth`;
     const dbAdminSecret = `${name}-db-admin`;
+    const dbCaConfigMap = `${name}-db-ca`;
+    if (props.databaseCaCertificates !== undefined) assertCaBundle(this, props.databaseCaCertificates);
+    const tls = props.databaseCaCertificates !== undefined
+      ? `sslmode=verify-full&sslrootcert=${BACKEND_STORE_CA_FILE}` : 'sslmode=require';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
     const defaults = profileDefaults(profile);
     const db = defaults.database;
@@ -223,6 +240,7 @@ export class Mlflow extends Construct {
       profile,
       backendStoreSecretName: dbSecret,
       backendStoreAdminSecretName: dbAdminSecret,
+      backendStoreCaConfigMapName: props.databaseCaCertificates !== undefined ? dbCaConfigMap : undefined,
       artifactsDestination: `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`,
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
@@ -253,9 +271,17 @@ export class Mlflow extends Construct {
       // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);
       // sslmode=require because the parameter group refuses plain connections (README: why not verify-full).
       template: {
-        uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?sslmode=require`,
+        uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?${tls}`,
       },
     });
+    if (props.databaseCaCertificates !== undefined) {
+      new ApiObject(this.server, 'DatabaseCa', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: dbCaConfigMap, namespace, labels: standardLabels('mlflow', dbCaConfigMap) },
+        data: { 'ca.pem': props.databaseCaCertificates },
+      });
+    }
     new ExternalSecretObject(this.server, 'DatabaseAdmin', {
       namespace,
       secretName: dbAdminSecret,
@@ -373,4 +399,14 @@ function assertInstanceIdentifier(scope: Construct, identifier: string, given: b
   throw new InvalidPropError(scope, 'databaseInstanceIdentifier', identifier, given
     ? 'allowed: 1-63 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen'
     : 'the default derived from the stack name is not a valid RDS identifier; set databaseInstanceIdentifier');
+}
+
+function assertCaBundle(scope: Construct, pem: string): void {
+  if (isUnresolved(pem)) return;
+  const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g) ?? []).length;
+  const size = Buffer.byteLength(pem);
+  if (certificates === 0 || size > 64 * 1024) {
+    throw new InvalidPropError(scope, 'databaseCaCertificates', `${certificates} PEM certificate(s), ${size} bytes`,
+      'allowed: one or more PEM certificates, at most 64 KiB (the regional RDS bundle, not the global one)');
+  }
 }

@@ -299,6 +299,30 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
   });
 });
 
+describe('Mlflow on AWS with the database CA bundle', () => {
+  const pem = '-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n';
+  const { stack } = synthReference(StackProfile.DEVELOPMENT, { mlflow: { databaseCaCertificates: pem } });
+  const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+
+  test('verifies the server in every container that connects, with the bundle from a ConfigMap', () => {
+    const uri = objects.find(o => o.kind === 'ExternalSecret' && o.metadata.name === 'mlflow-db').spec.target.template.data.uri;
+    expect(uri).toMatch(/\?sslmode=verify-full&sslrootcert=\/etc\/mlflow-db-ca\/ca\.pem$/);
+    expect(objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'mlflow-db-ca').data).toEqual({ 'ca.pem': pem });
+    const pod = objects.find(o => o.kind === 'Deployment').spec.template.spec;
+    const connecting = [...pod.initContainers, ...pod.containers].filter((c: any) => c.env.some((e: any) => e.name === 'MLFLOW_BACKEND_STORE_URI'));
+    expect(connecting.map((c: any) => c.name)).toEqual(['db-bootstrap', 'db-upgrade', 'mlflow']);
+    for (const c of connecting) expect(c.volumeMounts).toContainEqual({ name: 'db-ca', mountPath: '/etc/mlflow-db-ca', readOnly: true });
+  });
+
+  test.each([
+    ['no certificate', 'not a certificate'],
+    ['the global bundle\'s size', `${pem}${'x'.repeat(70 * 1024)}`],
+  ])('refuses %s', (_, bundle) => {
+    expect(() => synthReference(StackProfile.DEVELOPMENT, { mlflow: { databaseCaCertificates: bundle } }))
+      .toThrow(/Mlflow: invalid prop 'databaseCaCertificates' = "\d+ PEM certificate\(s\), \d+ bytes"; allowed: one or more PEM certificates, at most 64 KiB/);
+  });
+});
+
 describe('Mlflow on AWS behind an ingress', () => {
   const ingress = { host: 'mlflow.example.com' };
   const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { mlflow: { ingress } });

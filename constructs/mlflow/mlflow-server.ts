@@ -18,6 +18,11 @@ import { MIGRATE_SCRIPT } from './migrate';
 /** Label a pod must carry, in one of the client namespaces, for the NetworkPolicy to let it reach MLflow. */
 export const MLFLOW_CLIENT_LABEL = 'mlflow.cdk-mlops-stack.io/client';
 
+/** Directory of the backend store's CA bundle in every container that connects to the database. */
+export const BACKEND_STORE_CA_DIR = '/etc/mlflow-db-ca';
+/** The CA bundle file, for `sslrootcert=` in the backend URI (key `ca.pem` of the ConfigMap). */
+export const BACKEND_STORE_CA_FILE = `${BACKEND_STORE_CA_DIR}/ca.pem`;
+
 /** MLflow's port inside the pod and on the Service. */
 export const MLFLOW_PORT = 5000;
 
@@ -80,6 +85,13 @@ export interface MlflowServerProps extends ChartProps {
    * @default - none; the URI's user must already exist and own its database
    */
   readonly backendStoreAdminSecretName?: string;
+  /**
+   * ConfigMap whose key `ca.pem` holds the CA bundle of the database server, mounted at
+   * `/etc/mlflow-db-ca` in every container that connects (`BACKEND_STORE_CA_FILE`), for a URI with
+   * `sslmode=verify-full&sslrootcert=/etc/mlflow-db-ca/ca.pem`.
+   * @default - none; the URI decides how the server certificate is checked
+   */
+  readonly backendStoreCaConfigMapName?: string;
   /** Where the server stores artifacts it proxies, `s3://bucket/prefix`. Clients need no S3 access. */
   readonly artifactsDestination: string;
   /**
@@ -247,7 +259,12 @@ export class MlflowServer extends Chart {
       ...(props.awsRegion ? [{ name: 'AWS_DEFAULT_REGION', value: props.awsRegion }] : []),
     ];
     const scratchMount = { name: 'scratch', mountPath: SCRATCH };
-    const auth = props.basicAuth ? basicAuthParts(props.basicAuth, backendUri) : undefined;
+    // Every container that reads the backend URI also gets the CA bundle the URI may point at.
+    const caMounts: k8s.VolumeMount[] = props.backendStoreCaConfigMapName
+      ? [{ name: 'db-ca', mountPath: BACKEND_STORE_CA_DIR, readOnly: true }] : [];
+    const caVolumes: k8s.Volume[] = props.backendStoreCaConfigMapName
+      ? [{ name: 'db-ca', configMap: { name: props.backendStoreCaConfigMapName, items: [{ key: 'ca.pem', path: 'ca.pem' }] } }] : [];
+    const auth = props.basicAuth ? basicAuthParts(props.basicAuth, backendUri, caMounts) : undefined;
 
     const server: k8s.Container = {
       name: 'mlflow',
@@ -272,7 +289,7 @@ export class MlflowServer extends Chart {
       ...httpProbes('/health', 'http', 120),
       resources: resources(settings.cpu, settings.memory),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratchMount, ...(auth?.mounts ?? [])],
+      volumeMounts: [scratchMount, ...caMounts, ...(auth?.mounts ?? [])],
     };
 
     const bootstrap: k8s.Container[] = props.backendStoreAdminSecretName ? [{
@@ -289,7 +306,7 @@ export class MlflowServer extends Chart {
       ],
       resources: resources('50m', '128Mi'),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratchMount],
+      volumeMounts: [scratchMount, ...caMounts],
     }] : [];
 
     const migrate: k8s.Container = {
@@ -299,7 +316,7 @@ export class MlflowServer extends Chart {
       env: [...common, ...(auth?.bootstrapEnv ?? [])],
       resources: resources('250m', '512Mi'),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratchMount, ...(auth?.mounts ?? [])],
+      volumeMounts: [scratchMount, ...caMounts, ...(auth?.mounts ?? [])],
     };
 
     this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
@@ -317,7 +334,7 @@ export class MlflowServer extends Chart {
             securityContext: restrictedPodSecurityContext(),
             initContainers: [...bootstrap, ...(auth ? [auth.writeConfig] : []), migrate],
             containers: [server],
-            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...(auth?.volumes ?? [])],
+            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...caVolumes, ...(auth?.volumes ?? [])],
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
           },
         },
@@ -383,6 +400,7 @@ export class MlflowServer extends Chart {
     assertDnsLabel(this, 'namespace', v.namespace);
     assertDnsLabel(this, 'name', v.name);
     assertDnsLabel(this, 'backendStoreSecretName', props.backendStoreSecretName);
+    if (props.backendStoreCaConfigMapName !== undefined) assertDnsLabel(this, 'backendStoreCaConfigMapName', props.backendStoreCaConfigMapName);
     if (props.backendStoreAdminSecretName !== undefined) {
       assertDnsLabel(this, 'backendStoreAdminSecretName', props.backendStoreAdminSecretName);
       if (props.backendStoreAdminSecretName === props.backendStoreSecretName) {
@@ -432,7 +450,7 @@ export class MlflowServer extends Chart {
  * tables live in the same PostgreSQL database as the tracking data (their names do not clash), so
  * every replica sees the same users.
  */
-function basicAuthParts(options: MlflowBasicAuthOptions, backendUri: k8s.EnvVar) {
+function basicAuthParts(options: MlflowBasicAuthOptions, backendUri: k8s.EnvVar, caMounts: k8s.VolumeMount[]) {
   const fromSecret = (name: string, key: string): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: options.secretName, key } } });
   const configPath = `${AUTH_DIR}/basic_auth.ini`;
   const admin: k8s.EnvVar[] = [
@@ -457,7 +475,7 @@ function basicAuthParts(options: MlflowBasicAuthOptions, backendUri: k8s.EnvVar)
     env: [backendUri],
     resources: resources('50m', '128Mi'),
     securityContext: restrictedContainerSecurityContext(),
-    volumeMounts: [{ name: 'auth-config', mountPath: AUTH_DIR }],
+    volumeMounts: [{ name: 'auth-config', mountPath: AUTH_DIR }, ...caMounts],
   };
   return {
     writeConfig,

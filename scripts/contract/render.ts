@@ -44,6 +44,11 @@ fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, n
 const stack = new MlopsStack(new App(), 'MlopsStack');
 fs.writeFileSync(path.join(outdir, 'stack.json'), JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object), null, 1));
 
+// MLflow on AWS verifying the database server (its CA bundle is replaced by the test's own CA).
+const PLACEHOLDER_PEM = '-----BEGIN CERTIFICATE-----\nUExBQ0VIT0xERVI=\n-----END CERTIFICATE-----\n';
+const verifying = new MlopsStack(new App(), 'Verifying', { mlflow: { databaseCaCertificates: PLACEHOLDER_PEM } });
+fs.writeFileSync(path.join(outdir, 'stack-verify.json'), JSON.stringify(KubernetesManifests.fromStack(verifying).map(o => o.object), null, 1));
+
 // The NetworkPolicies of the reference stack, and of one with an MLflow ingress and a client
 // namespace, with the subnet ranges of its VPC (pods get private addresses, the ALB public ones).
 const exposed = new MlopsStack(new App(), 'Exposed', { mlflow: { ingress: { host: 'mlflow.example.com' }, clientNamespaces: ['mlflow', 'training'] } });

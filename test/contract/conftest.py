@@ -42,4 +42,5 @@ def services(endpoints):
         })
         client.create_bucket(Bucket=bucket)
         yield {'create_database': create_database, 'create_rds_database': create_database.rds,
-               'superuser_uri': create_database.superuser_uri, 's3': client, 'bucket': bucket}
+               'superuser_uri': create_database.superuser_uri, 'server_ca': create_database.server_ca,
+               's3': client, 'bucket': bucket}

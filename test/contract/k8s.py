@@ -33,17 +33,25 @@ def container_env(container, secrets, mounts=None):
             env[var['name']] = at_host_paths(expand(var['value'], env), container, mounts)
         else:
             ref = var['valueFrom']['secretKeyRef']
-            env[var['name']] = secrets[ref['name']][ref['key']]
+            # A Secret's value may name a mounted file (a URI's sslrootcert=): same rewriting.
+            env[var['name']] = at_host_paths(secrets[ref['name']][ref['key']], container, mounts)
     return env
 
 
-def emptydir_mounts(pod_spec, root):
-    """One host folder per emptyDir volume of the pod, shared by its containers, like the kubelet's."""
+def emptydir_mounts(pod_spec, root, configmaps=None):
+    """One host folder per volume of the pod, shared by its containers, like the kubelet's: empty for
+    an emptyDir, holding the listed keys for a configMap (whose data the test supplies)."""
     mounts = {}
     for volume in pod_spec.get('volumes', []):
-        assert 'emptyDir' in volume, f'volume {volume["name"]}: only emptyDir is emulated'
         mounts[volume['name']] = os.path.join(root, volume['name'])
         os.makedirs(mounts[volume['name']], exist_ok=True)
+        if 'configMap' in volume:
+            data = (configmaps or {})[volume['configMap']['name']]
+            for item in volume['configMap']['items']:
+                with open(os.path.join(mounts[volume['name']], item['path']), 'w') as f:
+                    f.write(data[item['key']])
+        else:
+            assert 'emptyDir' in volume, f'volume {volume["name"]}: only emptyDir and configMap are emulated'
     return mounts
 
 

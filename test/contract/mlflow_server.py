@@ -83,9 +83,9 @@ def free_port():
         return s.getsockname()[1]
 
 
-def run_init_containers(pod_spec, secrets, mounts=None, timeout=300):
-    """Runs the init containers of one pod in order; `mounts` are the pod's emptyDir folders."""
-    mounts = mounts or k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'))
+def run_init_containers(pod_spec, secrets, mounts=None, timeout=300, configmaps=None):
+    """Runs the init containers of one pod in order; `mounts` are the pod's volume folders."""
+    mounts = mounts or k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'), configmaps)
     for container in pod_spec.get('initContainers', []):
         env = _process_env(container, secrets, mounts)
         result = subprocess.run(k8s.argv(container, env, mounts), env=env, capture_output=True, text=True, timeout=timeout)
@@ -94,9 +94,9 @@ def run_init_containers(pod_spec, secrets, mounts=None, timeout=300):
 
 
 @contextlib.contextmanager
-def run_server(pod_spec, secrets, ready_timeout=180):
+def run_server(pod_spec, secrets, ready_timeout=180, configmaps=None):
     """Runs the init containers, then the server until its readiness probe passes."""
-    mounts = k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'))
+    mounts = k8s.emptydir_mounts(pod_spec, tempfile.mkdtemp(prefix='contract-pod-'), configmaps)
     run_init_containers(pod_spec, secrets, mounts)
     container = pod_spec['containers'][0]
     env = _process_env(container, secrets, mounts)

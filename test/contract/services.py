@@ -54,8 +54,9 @@ def postgres(port):
                                   f'--pwfile={pwfile}'], check=True, capture_output=True)
     # TLS like RDS with rds.force_ssl, so URIs with sslmode=require are exercised for real.
     cert, key = os.path.join(home, 'server.crt'), os.path.join(home, 'server.key')
+    # Named for its address, as RDS's certificates are for their endpoint: sslmode=verify-full checks it.
     subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-                    '-keyout', key, '-out', cert], check=True, capture_output=True)
+                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], check=True, capture_output=True)
     os.chmod(key, 0o600)
     if as_postgres:
         for path in (cert, key):
@@ -95,6 +96,8 @@ def postgres(port):
             return {'username': master, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name}
 
         create_database.rds = create_rds_database
+        with open(cert) as f:
+            create_database.server_ca = f.read()
         create_database.superuser_uri = f'postgresql+psycopg2://postgres:postgres-admin@127.0.0.1:{port}'
         yield create_database
     finally:
