@@ -68,32 +68,26 @@ def postgres(port):
     try:
         _wait_port(port)
 
-        def create_database(name, password=None):
-            """Creates a role and database `name`; returns a psycopg2 URI (and, as .fields, its parts)."""
+        def create_owned_database(name, owner, password, attributes=''):
+            """Creates the login role `owner` and the database `name` it owns."""
             import psycopg2
-            password = password or secrets.token_urlsafe(18)
             admin = psycopg2.connect(host='127.0.0.1', port=port, user='postgres', password='postgres-admin', dbname='postgres')
             admin.autocommit = True
             with admin.cursor() as cur:
-                cur.execute(f'CREATE ROLE "{name}" LOGIN PASSWORD %s', (password,))
-                cur.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
+                cur.execute(f'CREATE ROLE "{owner}" LOGIN {attributes} PASSWORD %s', (password,))
+                cur.execute(f'CREATE DATABASE "{name}" OWNER "{owner}"')
             admin.close()
-            return DatabaseUri(f'postgresql+psycopg2://{name}:{password}@127.0.0.1:{port}/{name}',
-                               {'username': name, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name})
+            return {'username': owner, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name}
+
+        def create_database(name, password=None):
+            """Creates a role and database `name`; returns a psycopg2 URI (and, as .fields, its parts)."""
+            fields = create_owned_database(name, name, password or secrets.token_urlsafe(18))
+            return DatabaseUri(f'postgresql+psycopg2://{name}:{fields["password"]}@127.0.0.1:{port}/{name}', fields)
 
         def create_rds_database(name, password=None):
             """A database as RDS makes one: owned by a master role that may create roles and databases but
             is no superuser (RDS's rds_superuser is not one either). Returns the master secret's fields."""
-            import psycopg2
-            password = password or secrets.token_urlsafe(18)
-            master = f'{name}_master'
-            admin = psycopg2.connect(host='127.0.0.1', port=port, user='postgres', password='postgres-admin', dbname='postgres')
-            admin.autocommit = True
-            with admin.cursor() as cur:
-                cur.execute(f'CREATE ROLE "{master}" LOGIN CREATEROLE CREATEDB PASSWORD %s', (password,))
-                cur.execute(f'CREATE DATABASE "{name}" OWNER "{master}"')
-            admin.close()
-            return {'username': master, 'password': password, 'host': '127.0.0.1', 'port': port, 'dbname': name}
+            return create_owned_database(name, f'{name}_master', password or secrets.token_urlsafe(18), 'CREATEROLE CREATEDB')
 
         create_database.rds = create_rds_database
         with open(cert) as f:
