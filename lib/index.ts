@@ -9,7 +9,6 @@ export * from './mlops-stack';
 export * from './manifests';
 export * from './clashes';
 export * from '../constructs/versions';
-export * from '../constructs/core/errors';
 export * from '../constructs/core/clashes';
 export * from '../constructs/core/labels';
 export * from '../constructs/core/namespace';

@@ -3,6 +3,10 @@ import { IConstruct } from 'constructs';
 /**
  * Thrown for a prop that cannot work. The message names the construct (its path), the prop, what
  * was given and what is allowed, so the user can fix it without reading our source.
+ *
+ * Not part of the jsii API (a subclass of a JavaScript built-in has no equivalent in Python); the
+ * message is the contract in every language.
+ * @internal
  */
 export class InvalidPropError extends Error {
   constructor(scope: IConstruct | string, prop: string, given: unknown, allowed: string) {

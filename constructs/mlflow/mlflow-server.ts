@@ -1,4 +1,4 @@
-import { Chart, ChartProps } from 'cdk8s';
+import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
@@ -54,7 +54,7 @@ export interface MlflowIngressOptions extends AlbOptions {
 }
 
 /** Properties of an `MlflowServer`. */
-export interface MlflowServerProps extends ChartProps {
+export interface MlflowServerProps {
   /**
    * Namespace to run in (must exist).
    * @default 'mlflow'
@@ -223,7 +223,7 @@ export class MlflowServer extends Chart {
   public readonly allowedHosts: string[];
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
-    super(scope, id, { ...props, namespace: props.namespace ?? 'mlflow' });
+    super(scope, id, { namespace: props.namespace ?? 'mlflow' });
     const namespace = props.namespace ?? 'mlflow';
     const name = props.name ?? 'mlflow';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;

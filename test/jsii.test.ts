@@ -1,0 +1,65 @@
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tempDir } from './support/synth';
+import { ROOT } from './support/tools';
+
+// `npm test` runs the jsii compile (`npm run build`) before jest; this reads what it produced.
+const assemblyFile = path.join(ROOT, '.jsii');
+const assembly = fs.existsSync(assemblyFile) ? JSON.parse(fs.readFileSync(assemblyFile, 'utf8')) : undefined;
+const describeBuilt = assembly ? describe : describe.skip;
+
+/** Every type reference in the assembly, with where it is used. */
+function typeRefs(): { where: string; ref: any }[] {
+  const refs: { where: string; ref: any }[] = [];
+  for (const [fqn, type] of Object.entries(assembly.types as Record<string, any>)) {
+    for (const p of type.properties ?? []) refs.push({ where: `${fqn}.${p.name}`, ref: p.type });
+    for (const m of [...(type.methods ?? []), ...(type.initializer ? [type.initializer] : [])]) {
+      for (const p of m.parameters ?? []) refs.push({ where: `${fqn}.${m.name ?? '<init>'}(${p.name})`, ref: p.type });
+      if (m.returns) refs.push({ where: `${fqn}.${m.name} returns`, ref: m.returns.type });
+    }
+  }
+  return refs;
+}
+
+test('npm test compiled the jsii assembly first (this file needs it)', () => {
+  expect(assembly).toBeDefined();
+});
+
+describeBuilt('the jsii assembly', () => {
+  test('holds the public constructs, their props and enums', () => {
+    const names = Object.keys(assembly.types).map(fqn => fqn.replace(/^cdk-mlops-stack\./, ''));
+    expect(names).toEqual(expect.arrayContaining([
+      'MlopsStack', 'MlopsStackProps', 'MlopsCluster', 'Mlflow', 'MlflowOptions', 'MlflowServer', 'MlflowServerProps',
+      'DvcRemote', 'ExternalSecrets', 'PodIdentityRole', 'ComponentNamespace', 'SecretStoreGuard', 'AwsSecretStoreChart',
+      'StackProfile', 'MlflowPermission', 'LoadBalancerScheme', 'KubernetesManifests',
+    ]));
+  });
+
+  test('uses no union types in its API (our rule: they are awkward in Python)', () => {
+    const unions = typeRefs().filter(({ ref }) => JSON.stringify(ref ?? {}).includes('"union"')).map(r => r.where);
+    expect(unions).toEqual([]);
+  });
+
+  test('targets Python with the documented module and distribution names', () => {
+    expect(assembly.targets.python).toEqual({ distName: 'cdk-mlops-stack', module: 'cdk_mlops_stack' });
+    expect(Object.keys(assembly.dependencies).sort()).toEqual(['@aws-cdk/lambda-layer-kubectl-v35', 'aws-cdk-lib', 'cdk8s', 'cdk8s-plus-27', 'constructs']);
+  });
+});
+
+test('the jsii compile refuses an API jsii cannot express (so the build is a real check)', () => {
+  const dir = tempDir('jsii');
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({
+    name: 'jsii-negative', version: '0.0.0', license: 'Apache-2.0', main: 'index.js', types: 'index.d.ts',
+    author: pkg.author, repository: pkg.repository, jsii: { outdir: 'dist', targets: {} },
+  }));
+  // A struct with a mutable property: Python and the other languages get value types, which cannot be.
+  fs.writeFileSync(path.join(dir, 'index.ts'), 'export interface BadProps {\n  name: string;\n}\n');
+  fs.writeFileSync(path.join(dir, 'README.md'), '# negative\n');
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  const run = spawnSync(path.join(ROOT, 'node_modules/.bin/jsii'), ['--fail-on-warnings'], { cwd: dir, encoding: 'utf8' });
+  expect(run.status).not.toBe(0);
+  expect(`${run.stdout}${run.stderr}`).toMatch(/error JSII3008: The "name" property of struct "jsii-negative.BadProps" must be "readonly"/);
+  fs.rmSync(dir, { recursive: true, force: true });
+}, 120_000);
