@@ -63,3 +63,19 @@ test('the jsii compile refuses an API jsii cannot express (so the build is a rea
   expect(`${run.stdout}${run.stderr}`).toMatch(/error JSII3008: The "name" property of struct "jsii-negative.BadProps" must be "readonly"/);
   fs.rmSync(dir, { recursive: true, force: true });
 }, 120_000);
+
+describeBuilt('the API reference', () => {
+  test('docs/api is what jsii-docgen writes from the doc comments now (run `npm run docgen` after an API change)', () => {
+    const dir = tempDir('docgen');
+    const run = spawnSync(path.join(ROOT, 'node_modules/.bin/jsii-docgen'), ['-l', 'typescript', '-l', 'python', '-o', path.join(dir, 'API.md')],
+      { cwd: ROOT, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    for (const language of ['typescript', 'python']) {
+      const file = `API.${language}.md`;
+      const generated = fs.readFileSync(path.join(dir, file), 'utf8');
+      expect(generated).toContain('### MlopsStack');
+      expect({ file, current: generated === fs.readFileSync(path.join(ROOT, 'docs/api', file), 'utf8') }).toEqual({ file, current: true });
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+});
