@@ -2,12 +2,13 @@
 // tests read containers, commands, args, env and probes from these files, never from copies.
 import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
-import { CLUSTER_SCOPED_KINDS, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack } from '../../lib';
+import { CLUSTER_SCOPED_KINDS, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 import { helmTemplate } from '../../test/support/helm';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
@@ -75,4 +76,26 @@ fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
     'external-secrets', {})
     .filter(o => o.kind === 'ClusterRole' && Object.keys(o.metadata.labels ?? {}).some(l => l.startsWith('rbac.authorization.k8s.io/aggregate-to-')))
     .map(o => ({ ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-chart-defaults` } })),
+}, null, 1));
+
+// Two DVC remotes as a user would declare them (content-addressed, and with cloud versioning), with
+// a reader and a writer granted through the constructs: the test gives moto exactly these policies.
+const dvcStack = new Stack(new App(), 'Dvc');
+const remotes = {
+  main: new DvcRemote(dvcStack, 'Remote', { bucketName: 'contract-dvc' }),
+  versioned: new DvcRemote(dvcStack, 'Versioned', { bucketName: 'contract-dvc-versioned', versionAware: true, remoteName: 'history' }),
+};
+const reader = new iam.User(dvcStack, 'Reader');
+const writer = new iam.User(dvcStack, 'Writer');
+remotes.main.grantRead(reader);
+remotes.main.grantReadWrite(writer);
+remotes.versioned.grantReadWrite(writer);
+const id = (c: any) => dvcStack.getLogicalId(c.node.defaultChild);
+fs.writeFileSync(path.join(outdir, 'dvc.json'), JSON.stringify({
+  template: Template.fromStack(dvcStack).toJSON(),
+  remotes: Object.fromEntries(Object.entries(remotes).map(([name, r]) => [name, {
+    bucket: id(r.bucket), key: id(r.encryptionKey), ciPolicy: id(r.ciPolicy),
+    outputs: ['RemoteAddCommand', 'RemoteModifyCommand'].map(o => dvcStack.getLogicalId(r.node.findChild(o) as any)),
+  }])),
+  users: { reader: id(reader), writer: id(writer) },
 }, null, 1));
