@@ -27,6 +27,10 @@ const PINNED = [
   'CKV_K8S_155 ^ClusterRole\\.default\\.external-secrets-cert-controller$',
   'CKV_K8S_8 ^Deployment\\.external-secrets\\.external-secrets(-webhook|-cert-controller)?$',
   'CKV_K8S_9 ^Deployment\\.external-secrets\\.external-secrets$',
+  'CKV_AWS_158 ^AWS::Logs::LogGroup\\.PlatformClusterKubectlProvider',
+  'CKV_AWS_115 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
+  'CKV_AWS_116 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
+  'CKV_AWS_117 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
 ];
 
 // A workload that breaks what checkov checks, scanned in the same run: it must be reported.

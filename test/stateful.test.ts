@@ -1,5 +1,7 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { StackProfile } from '../lib';
+import { MlopsStack, StackProfile } from '../lib';
 import { synthReference } from './support/synth';
 
 /** Resource types that hold data or the keys to it. */
@@ -27,6 +29,9 @@ const PINNED_LOGICAL_IDS = {
   MlopsStackMlflowDatabaseSecret1FE24464853fe476eeba2ae847b86c46f1a9a0a5: 'AWS::SecretsManager::Secret',
   MlflowDatabaseServerCredentials20BB7AAE: 'AWS::SecretsManager::Secret',
   PlatformFlowLogsD65C18D7: 'AWS::Logs::LogGroup',
+  // From the useCdkManagedLogGroup feature flag (cdk.json): the kubectl provider's own log groups.
+  PlatformClusterKubectlProviderHandlerLogGroup32BF42C7: 'AWS::Logs::LogGroup',
+  PlatformClusterKubectlProviderframeworkonEventLogGroup5BED9A9D: 'AWS::Logs::LogGroup',
   PlatformFlowLogsKeyE50C971D: 'AWS::KMS::Key',
   PlatformSecretsKey34DD3095: 'AWS::KMS::Key',
 };
@@ -94,5 +99,23 @@ describe('stateful resources', () => {
     expect(after.DvcRemoteBucket9380F5B1.Properties.LifecycleConfiguration)
       .not.toEqual(before.DvcRemoteBucket9380F5B1.Properties.LifecycleConfiguration);
     expect(Object.values(before).every(r => Object.keys(r.Properties ?? {}).length > 0)).toBe(true);
+  });
+
+  test('adopting the feature flags of cdk.json replaces nothing stateful', () => {
+    // The same stack as a stack deployed before the flags were adopted (a bare App has none).
+    const before = statefulResources(Template.fromStack(new MlopsStack(new App(), 'MlopsStack')).toJSON());
+    const after = statefulResources(dev);
+    // Resources the flags add (the kubectl provider's log groups) are new, not replacements.
+    const added = Object.keys(after).filter(id => !(id in before));
+    expect(added.sort()).toEqual(['PlatformClusterKubectlProviderHandlerLogGroup32BF42C7', 'PlatformClusterKubectlProviderframeworkonEventLogGroup5BED9A9D']);
+    // Every other one keeps its logical ID and every property that could force a replacement; key
+    // policies (updated in place) are reordered by @aws-cdk/aws-iam:minimizePolicies.
+    expect(Object.keys(before).filter(id => !(id in after))).toEqual([]);
+    for (const [id, resource] of Object.entries(before)) {
+      const props = (r: any) => Object.fromEntries(Object.entries(r.Properties ?? {}).filter(([k]) => k !== 'KeyPolicy'));
+      expect({ id, properties: props(after[id]) }).toEqual({ id, properties: props(resource) });
+      expect({ id, policies: [after[id].DeletionPolicy, after[id].UpdateReplacePolicy] })
+        .toEqual({ id, policies: [resource.DeletionPolicy, resource.UpdateReplacePolicy] });
+    }
   });
 });

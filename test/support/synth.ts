@@ -21,12 +21,20 @@ export function tempDir(prefix: string): string {
 }
 
 /**
- * Synthesizes the reference stack the way `cdk synth` does, with the AwsSolutions pack attached.
- * Any unacknowledged finding makes `app.synth()` throw "Validation failed".
+ * The context of cdk.json (the feature flags the reference app deploys with). Apps made with a
+ * bare `new App()` in the tests run without them, as a user's app might: both are covered.
+ */
+export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
+  fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context;
+
+/**
+ * Synthesizes the reference stack the way `cdk synth` does (cdk.json's feature flags included),
+ * with the AwsSolutions pack attached. Any unacknowledged finding makes `app.synth()` throw
+ * "Validation failed".
  */
 export function synthReference(profile: StackProfile, props: MlopsStackProps = {}): Synthesized {
   const outdir = tempDir(profile);
-  const app = new App({ outdir });
+  const app = new App({ outdir, context: CDK_JSON_CONTEXT });
   const stack = new MlopsStack(app, 'MlopsStack', { profile, ...props });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
