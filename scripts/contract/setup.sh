@@ -17,25 +17,8 @@ fi
 # A real kube-apiserver, etcd and kubectl for the deploy-time checks, built once into .tools/.
 bash scripts/local-apiserver.sh install
 
-requirements=test/contract/requirements.txt
-stamp=.venv-contract/.requirements.sha256
-wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
-if ! { [ -x .venv-contract/bin/python ] && [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ]; }; then
-  echo "contract setup: installing pinned packages into .venv-contract" >&2
-  rm -rf .venv-contract
-  "${PYTHON:-python3}" -m venv .venv-contract
-  .venv-contract/bin/pip install --quiet --disable-pip-version-check --no-input -r "$requirements"
-  echo "$wanted" > "$stamp"
-fi
-
+# shellcheck source=scripts/venv.sh
+source scripts/venv.sh
+install_venv .venv-contract test/contract/requirements.txt
 # DVC in a venv of its own (its s3fs/aiobotocore pins clash with .venv-contract's boto3).
-dvc_requirements=test/contract/requirements-dvc.txt
-dvc_stamp=.venv-dvc/.requirements.sha256
-dvc_wanted=$(sha256sum "$dvc_requirements" | cut -d' ' -f1)
-if ! { [ -x .venv-dvc/bin/dvc ] && [ "$(cat "$dvc_stamp" 2>/dev/null)" = "$dvc_wanted" ]; }; then
-  echo "contract setup: installing pinned DVC into .venv-dvc" >&2
-  rm -rf .venv-dvc
-  "${PYTHON:-python3}" -m venv .venv-dvc
-  .venv-dvc/bin/pip install --quiet --disable-pip-version-check --no-input -r "$dvc_requirements"
-  echo "$dvc_wanted" > "$dvc_stamp"
-fi
+install_venv .venv-dvc test/contract/requirements-dvc.txt bin/dvc
