@@ -1,0 +1,54 @@
+import { StackProfile } from '../lib';
+import { synthReference } from './support/synth';
+
+// Budget: after the cluster exists, the first deploy applies Helm releases and manifests one after
+// another wherever one depends on another. Independent ones run in parallel, so the deploy takes as
+// long as the longest chain; this pins that chain, so a new component that serializes needlessly
+// (or a dependency that goes missing) shows up here.
+const K8S_TYPES = ['Custom::AWSCDK-EKS-KubernetesResource', 'Custom::AWSCDK-EKS-HelmChart'];
+
+function longestChain(resources: Record<string, any>): string[] {
+  const isK8s = (id: string) => K8S_TYPES.includes(resources[id].Type);
+  // The Kubernetes applies each one waits for, directly or through other resources (roles, databases).
+  const ancestors = new Map<string, Set<string>>();
+  const visit = (id: string): Set<string> => {
+    if (!ancestors.has(id)) {
+      const found = new Set<string>();
+      ancestors.set(id, found);
+      for (const dep of resources[id].DependsOn ?? []) {
+        if (isK8s(dep)) found.add(dep);
+        for (const a of visit(dep)) found.add(a);
+      }
+    }
+    return ancestors.get(id)!;
+  };
+  const chain = new Map<string, string[]>();
+  const longest = (id: string): string[] => {
+    if (!chain.has(id)) {
+      const before = [...visit(id)].map(longest).reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
+      chain.set(id, [...before, id]);
+    }
+    return chain.get(id)!;
+  };
+  return Object.keys(resources).filter(isK8s).map(longest).reduce((a, b) => (b.length > a.length ? b : a), []);
+}
+
+test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest chain of Helm releases and manifests is four', profile => {
+  const resources = synthReference(profile).template.toJSON().Resources;
+  const chain = longestChain(resources).map(id => id.replace(/[0-9A-F]{8}$/, ''));
+  // First the node pool (with NetworkPolicy enforcement) and the namespaces, in parallel; then the
+  // operator, its store, and MLflow.
+  expect(chain.slice(1)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore', 'PlatformClusterMlflowChart']);
+  expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace']).toContain(chain[0]);
+  const id = (prefix: string) => Object.keys(resources).find(r => r.startsWith(prefix))!;
+  for (const [a, b] of [['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace'], ['PlatformClusterNodes', 'PlatformClusterWorkloadNamespace']]) {
+    expect(resources[id(a)].DependsOn ?? []).not.toContain(id(b));
+    expect(resources[id(b)].DependsOn ?? []).not.toContain(id(a));
+  }
+});
+
+test('the chain finder sees a chain through a non-Kubernetes resource', () => {
+  const k = (deps: string[] = []) => ({ Type: K8S_TYPES[0], DependsOn: deps });
+  expect(longestChain({ A: k(), Role: { Type: 'AWS::IAM::Role', DependsOn: ['A'] }, B: k(['Role']), C: k(['B']), D: k() }))
+    .toEqual(['A', 'B', 'C']);
+});
