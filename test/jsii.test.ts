@@ -22,6 +22,29 @@ function typeRefs(): { where: string; ref: any }[] {
   return refs;
 }
 
+/**
+ * Names of the API that are reserved words of Python, where jsii-pacmak would have to rename them
+ * (`from` becomes `from_`). The build silences jsii's reserved-word warnings because most concern
+ * C# (`namespace`, `object`: Kubernetes' own vocabulary) and C# is not a target; Python is, so its
+ * words fail here instead.
+ */
+function pythonReservedNames(assemblyTypes: Record<string, any>, reserved: string[]): string[] {
+  const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  const found: string[] = [];
+  for (const [fqn, type] of Object.entries(assemblyTypes)) {
+    const names = [
+      ...(type.properties ?? []).map((p: any) => p.name),
+      ...(type.methods ?? []).flatMap((m: any) => [m.name, ...(m.parameters ?? []).map((p: any) => p.name)]),
+      ...(type.initializer?.parameters ?? []).map((p: any) => p.name),
+    ];
+    for (const name of names) if (reserved.includes(snake(name))) found.push(`${fqn}.${name}`);
+  }
+  return found;
+}
+
+const PYTHON_RESERVED = JSON.parse(spawnSync('python3', ['-c', 'import json, keyword; print(json.dumps(keyword.kwlist + keyword.softkwlist))'],
+  { encoding: 'utf8' }).stdout);
+
 test('npm test compiled the jsii assembly first (this file needs it)', () => {
   expect(assembly).toBeDefined();
 });
@@ -39,6 +62,13 @@ describeBuilt('the jsii assembly', () => {
   test('uses no union types in its API (our rule: they are awkward in Python)', () => {
     const unions = typeRefs().filter(({ ref }) => JSON.stringify(ref ?? {}).includes('"union"')).map(r => r.where);
     expect(unions).toEqual([]);
+  });
+
+  test('uses no name Python reserves (jsii would rename it there)', () => {
+    expect(PYTHON_RESERVED).toEqual(expect.arrayContaining(['lambda', 'from', 'match']));
+    expect(pythonReservedNames(assembly.types, PYTHON_RESERVED)).toEqual([]);
+    // The check finds one when there is one.
+    expect(pythonReservedNames({ 'x.Props': { properties: [{ name: 'lambda' }, { name: 'namespace' }] } }, PYTHON_RESERVED)).toEqual(['x.Props.lambda']);
   });
 
   test('targets Python with the documented module and distribution names', () => {
