@@ -1,5 +1,12 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ApiObject, App, Chart } from 'cdk8s';
 import { standardLabels } from '../constructs/core/labels';
+
+/**
+ * The subnets the stack's nodes, and so its pods (EKS Auto Mode gives pods VPC addresses), take
+ * their addresses from. Whatever must tell pod traffic apart by address reads them here.
+ */
+export const POD_SUBNETS: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 
 /** Name of the NodeClass and NodePool the stack's pods run on. */
 export const NODE_POOL_NAME = 'mlops';

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../constructs/versions';
-import { autoModeNodesChart } from './auto-mode-nodes';
+import { autoModeNodesChart, POD_SUBNETS } from './auto-mode-nodes';
 import { createDataKey } from './data-bucket';
 import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from './nag';
 import { profileDefaults, StackProfile } from './profile';
@@ -111,14 +111,15 @@ export class MlopsCluster extends Construct {
 
     this.acknowledgeFindings();
 
+    // The node role of the built-in pool, which EKS already admits with an access entry of type EC2.
     // overwrite: apply rather than create, in case the ConfigMap was already applied by hand as the
-    // EKS guide shows. The built-in pool's node role, which EKS already admits with an access entry of type EC2.
+    // EKS guide shows.
     const nodeRole = constructAt(this.cluster, 'ClusternodePoolRole') as iam.IRole;
     this.nodes = new eks.KubernetesManifest(this.cluster, 'Nodes', {
       cluster: this.cluster,
       manifest: autoModeNodesChart({
         nodeRoleName: nodeRole.roleName,
-        subnetIds: this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+        subnetIds: this.vpc.selectSubnets(POD_SUBNETS).subnetIds,
         securityGroupId: this.cluster.clusterSecurityGroupId,
       }).toJson(),
       overwrite: true,

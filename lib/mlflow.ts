@@ -11,6 +11,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
 import { cidrsOverlap } from '../constructs/core/network';
+import { POD_SUBNETS } from './auto-mode-nodes';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
 import { standardLabels } from '../constructs/core/labels';
@@ -315,7 +316,7 @@ export class Mlflow extends Construct {
    * addresses), or it would admit every pod of the cluster.
    */
   private albIngress(ingress: MlflowIngressOptions, vpc: ec2.IVpc): MlflowIngressOptions {
-    const podCidrs = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnets.map(s => s.ipv4CidrBlock);
+    const podCidrs = vpc.selectSubnets(POD_SUBNETS).subnets.map(s => s.ipv4CidrBlock);
     for (const cidr of ingress.allowFromCidrs ?? []) {
       const covered = podCidrs.filter(pod => !Token.isUnresolved(pod) && !Token.isUnresolved(cidr) && cidrsOverlap(cidr, pod));
       if (covered.length) {
