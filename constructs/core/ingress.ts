@@ -1,7 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { InvalidPropError, isUnresolved } from './errors';
-import { PART_OF } from './labels';
 import { NAMESPACE_NAME_LABEL } from './network';
 
 /** Who can reach a load balancer. */
@@ -36,9 +35,11 @@ export interface AlbOptions {
 /**
  * An IngressClass for EKS Auto Mode's load balancing with its IngressClassParams: HTTPS only (the
  * Ingress always carries TLS, so the only listener is 443), internal unless asked otherwise, and
- * usable only by Ingresses of `namespace`. Returns the class name, `<namespace>-<name>`.
+ * usable only by Ingresses of `namespace`. Both carry the component's `labels`. Returns the class
+ * name, `<namespace>-<name>`.
  */
-export function albIngressClass(scope: Construct, name: string, namespace: string, options: AlbOptions): string {
+export function albIngressClass(scope: Construct, name: string, namespace: string, labels: Record<string, string>,
+  options: AlbOptions): string {
   const scheme = options.scheme ?? LoadBalancerScheme.INTERNAL;
   if (scheme === LoadBalancerScheme.INTERNET_FACING && options.certificateArn === undefined) {
     throw new InvalidPropError(scope, 'ingress.certificateArn', undefined,
@@ -49,7 +50,6 @@ export function albIngressClass(scope: Construct, name: string, namespace: strin
     throw new InvalidPropError(scope, 'ingress.certificateArn', arn, 'allowed: an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)');
   }
   const className = `${namespace}-${name}`;
-  const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/name': name };
   new ApiObject(scope, 'IngressClassParams', {
     apiVersion: 'eks.amazonaws.com/v1',
     kind: 'IngressClassParams',

@@ -1,6 +1,6 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { PART_OF } from '../core/labels';
+import { standardLabels } from '../core/labels';
 
 /** Name of the admission policy (and its binding) that refuses ambient-credential SecretStores. */
 export const STORE_GUARD_POLICY = 'cdk-mlops-stack.secretstore-needs-auth';
@@ -17,7 +17,7 @@ export const STORE_GUARD_POLICY = 'cdk-mlops-stack.secretstore-needs-auth';
 export class SecretStoreGuard extends Construct {
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    const labels = { 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/name': 'external-secrets' };
+    const labels = standardLabels('external-secrets', STORE_GUARD_POLICY);
     new ApiObject(this, 'Policy', {
       apiVersion: 'admissionregistration.k8s.io/v1',
       kind: 'ValidatingAdmissionPolicy',

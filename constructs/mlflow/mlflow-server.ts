@@ -383,7 +383,7 @@ export class MlflowServer extends Chart {
       this.ingress = new k8s.KubeIngress(this, 'Ingress', {
         metadata: { name, labels, ...(ownClass ? { annotations: albIngressAnnotations('/health') } : {}) },
         spec: {
-          ingressClassName: props.ingress.className ?? albIngressClass(this, name, namespace, props.ingress),
+          ingressClassName: props.ingress.className ?? albIngressClass(this, name, namespace, labels, props.ingress),
           tls: [{ hosts: [props.ingress.host] }],
           rules: [{
             host: props.ingress.host,
