@@ -16,3 +16,9 @@ def render(template, data):
 
 def external_secret(objects, name):
     return next(o for o in objects if o['kind'] == 'ExternalSecret' and o['metadata']['name'] == name)
+
+
+def copied_keys(external_secret, remote):
+    """The keys ESO copies into the Secret: for each `data` entry, that property of `remote` (the
+    properties of the one remote secret the entries name, as in the stack's ExternalSecrets)."""
+    return {d['secretKey']: remote[d['remoteRef']['property']] for d in external_secret['spec'].get('data', [])}

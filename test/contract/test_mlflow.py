@@ -31,15 +31,15 @@ def database_uri(rds, endpoints):
     from the server's own secret, the endpoint from the master secret (its `data` keys)."""
     external_secret = eso.external_secret(k8s.load_objects('stack.json'), endpoints['mlflow']['secretName'])
     server_secret = {'username': SERVER_ROLE, 'password': 'Server-like.Pass_word-7'}
-    from_master = {d['secretKey']: rds[d['remoteRef']['property']] for d in external_secret['spec']['data']}
-    return eso.render(external_secret['spec']['target']['template']['data']['uri'], {**server_secret, **from_master})
+    return eso.render(external_secret['spec']['target']['template']['data']['uri'],
+                      {**server_secret, **eso.copied_keys(external_secret, rds)})
 
 
 @pytest.fixture(scope='module')
 def admin_secret(rds, endpoints):
     """The master credentials as the stack's second ExternalSecret copies them."""
     external_secret = eso.external_secret(k8s.load_objects('stack.json'), endpoints['mlflow']['adminSecretName'])
-    return {d['secretKey']: rds[d['remoteRef']['property']] for d in external_secret['spec']['data']}
+    return eso.copied_keys(external_secret, rds)
 
 
 def test_the_rendered_uri_uses_psycopg2_and_requires_tls(database_uri):

@@ -21,14 +21,13 @@ def objects():
 
 def _secrets(objects, endpoints, rds, host='127.0.0.1'):
     uri_secret = eso.external_secret(objects, endpoints['mlflow']['secretName'])
-    from_master = {d['secretKey']: rds[d['remoteRef']['property']] for d in uri_secret['spec']['data']}
-    from_master['host'] = host
+    from_master = {**eso.copied_keys(uri_secret, rds), 'host': host}
     uri = eso.render(uri_secret['spec']['target']['template']['data']['uri'],
                      {'username': f'{rds["dbname"]}_server', 'password': 'Verified-pass_1', **from_master})
     # One PostgreSQL serves every test: each gets its own database in place of the stack's `mlflow`.
     uri = uri.replace('/mlflow?', f'/{rds["dbname"]}?')
     return {endpoints['mlflow']['secretName']: {'uri': uri},
-            endpoints['mlflow']['adminSecretName']: {'username': rds['username'], 'password': rds['password']}}
+            endpoints['mlflow']['adminSecretName']: eso.copied_keys(eso.external_secret(objects, endpoints['mlflow']['adminSecretName']), rds)}
 
 
 def _pod(objects):
