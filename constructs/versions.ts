@@ -58,3 +58,25 @@ export const MLFLOW_IMAGE: PinnedImage = {
 export function imageRef(image: PinnedImage): string {
   return `${image.repository}:${image.tag}`;
 }
+
+/**
+ * Feast's feature server image (quay.io, not Docker Hub), built by Feast's release from
+ * `feast[minimal]` on UBI 9 Python 3.12, running as UID 1001. The contract test runs
+ * `feast==release` from PyPI with the extras of that set that our configuration uses.
+ */
+export const FEAST_IMAGE: PinnedImage = {
+  repository: 'quay.io/feastdev/feature-server',
+  tag: '0.67.0',
+  release: '0.67.0',
+};
+
+/**
+ * Valkey, the BSD-licensed fork of Redis 7.2.4 that ElastiCache also runs, for the in-cluster
+ * online store. The flags the library passes are Redis 7.0's, which the contract test runs with
+ * Debian's redis-server.
+ */
+export const VALKEY_IMAGE: PinnedImage = {
+  repository: 'docker.io/valkey/valkey',
+  tag: '8.1.4',
+  release: '8.1.4',
+};

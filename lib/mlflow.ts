@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
@@ -21,6 +20,7 @@ import {
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
 import { guardStackAgainstClashes } from './clashes';
+import { stableIdentifier } from './identifiers';
 import { ExternalSecrets } from './external-secrets';
 import { acknowledgeAt, awsSolutions, constructAt, managedPolicyFinding } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -168,7 +168,7 @@ export class Mlflow extends Construct {
     this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow data (artifacts, credentials) ${this.node.path}`);
 
     const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
-    const instanceIdentifier = props.databaseInstanceIdentifier ?? defaultInstanceIdentifier(this, id);
+    const instanceIdentifier = props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63);
     assertInstanceIdentifier(this, instanceIdentifier, props.databaseInstanceIdentifier !== undefined);
     this.database = new rds.DatabaseInstance(this, 'Database', {
       instanceIdentifier,
@@ -386,14 +386,6 @@ export class Mlflow extends Construct {
 
 /** RDS identifiers: a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen. */
 const INSTANCE_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
-
-/** `<stack name>-<id>`, made a valid identifier; long names keep a hash so they stay unique. */
-function defaultInstanceIdentifier(scope: Construct, id: string): string {
-  const raw = `${Stack.of(scope).stackName}-${id}`.toLowerCase();
-  let name = raw.replace(/[^a-z0-9-]/g, '-').replace(/-+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '');
-  if (name.length > 63) name = `${name.slice(0, 54).replace(/-+$/, '')}-${createHash('sha256').update(raw).digest('hex').slice(0, 8)}`;
-  return name;
-}
 
 function assertInstanceIdentifier(scope: Construct, identifier: string, given: boolean): void {
   if (isUnresolved(identifier) || INSTANCE_IDENTIFIER.test(identifier)) return;

@@ -8,6 +8,7 @@ import { guardStackAgainstClashes } from './clashes';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
 import { ExternalSecrets } from './external-secrets';
+import { Feast, FeastOptions } from './feast';
 import { Mlflow, MlflowOptions } from './mlflow';
 import { PodIdentityRole } from './pod-identity';
 import { StackProfile } from './profile';
@@ -39,11 +40,16 @@ export interface MlopsStackProps extends StackProps {
    * @default - sized by `profile`, in-cluster only
    */
   readonly mlflow?: MlflowOptions;
+  /**
+   * Settings of Feast (feature server, materialization, ElastiCache online store).
+   * @default - sized by `profile`, in-cluster only
+   */
+  readonly feast?: FeastOptions;
 }
 
 /**
  * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
- * of the stack wired to it (DVC remote, MLflow), each in its own namespace. Each part is exposed so that users can extend or replace it.
+ * of the stack wired to it (DVC remote, MLflow, Feast), each in its own namespace. Each part is exposed so that users can extend or replace it.
  */
 export class MlopsStack extends Stack {
   /** The profile every default was taken from. */
@@ -60,13 +66,15 @@ export class MlopsStack extends Stack {
   public readonly dvc: DvcRemote;
   /** MLflow: database, artifact bucket, pods. */
   public readonly mlflow: Mlflow;
+  /** Feast: online store, registry and offline bucket, feature server, materialization. */
+  public readonly feast: Feast;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
     guardStackAgainstClashes(this);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
     // One namespace per component, so no component's pods can run as another's ServiceAccount.
-    this.namespaces = { mlflow: props.mlflow?.namespace ?? 'mlflow' };
+    this.namespaces = { mlflow: props.mlflow?.namespace ?? 'mlflow', feast: props.feast?.namespace ?? 'feast' };
     for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
 
     this.platform = new MlopsCluster(this, 'Platform', {
@@ -102,6 +110,17 @@ export class MlopsStack extends Stack {
       accessLogsBucket: this.dvc.accessLogsBucket,
     });
     this.mlflow.manifest.node.addDependency(workloadNamespace);
+
+    this.feast = new Feast(this, 'Feast', {
+      ...props.feast,
+      cluster: this.cluster,
+      vpc: this.platform.vpc,
+      externalSecrets: this.externalSecrets,
+      namespace: this.namespaces.feast,
+      profile: this.profile,
+      accessLogsBucket: this.dvc.accessLogsBucket,
+    });
+    this.feast.manifest.node.addDependency(workloadNamespace);
   }
 
   /**

@@ -56,6 +56,8 @@ describeBuilt('the jsii assembly', () => {
       'MlopsStack', 'MlopsStackProps', 'MlopsCluster', 'Mlflow', 'MlflowOptions', 'MlflowServer', 'MlflowServerProps',
       'DvcRemote', 'ExternalSecrets', 'PodIdentityRole', 'ComponentNamespace', 'SecretStoreGuard', 'AwsSecretStoreChart',
       'StackProfile', 'MlflowPermission', 'LoadBalancerScheme', 'KubernetesManifests',
+      'Feast', 'FeastOptions', 'FeastFeatureStore', 'FeastFeatureStoreProps', 'FeastOnlineStoreOptions', 'FeastMaterializationOptions',
+      'FeastProvider', 'FeastRedisType', 'RedisServer', 'RedisServerProps',
     ]));
   });
 

@@ -64,6 +64,7 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
       'v1/ConfigMap', 'eks.amazonaws.com/v1/NodeClass', 'karpenter.sh/v1/NodePool',
       'eks.amazonaws.com/v1/IngressClassParams', 'networking.k8s.io/v1/IngressClass',
       'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
+      'apps/v1/StatefulSet', 'batch/v1/CronJob', 'autoscaling/v2/HorizontalPodAutoscaler',
       // from the External Secrets chart
       'v1/Secret', 'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
       'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',

@@ -208,7 +208,8 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
     const db = Object.values(template.findResources('AWS::RDS::DBInstance'))[0] as any;
     expect(db.Properties.MonitoringInterval).toBe(production ? 60 : undefined);
     const keyId = stack.getLogicalId(stack.mlflow.artifactKey.node.defaultChild as any);
-    const secrets = Object.values(template.findResources('AWS::SecretsManager::Secret')) as any[];
+    const secrets = Object.entries(template.findResources('AWS::SecretsManager::Secret'))
+      .filter(([id]) => id.includes('Mlflow')).map(([, r]) => r) as any[];
     expect(secrets.map(r => r.Properties.KmsKeyId)).toEqual([{ 'Fn::GetAtt': [keyId, 'Arn'] }, { 'Fn::GetAtt': [keyId, 'Arn'] }]);
   });
 

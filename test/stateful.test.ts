@@ -23,6 +23,10 @@ const PINNED_LOGICAL_IDS = {
   DvcRemoteAccessLogsB81CB56D: 'AWS::S3::Bucket',
   DvcRemoteBucket9380F5B1: 'AWS::S3::Bucket',
   DvcRemoteKeyD7308BAF: 'AWS::KMS::Key',
+  FeastDataBA04A5BE: 'AWS::S3::Bucket',
+  FeastDataKey95E0A673: 'AWS::KMS::Key',
+  FeastOnlineStoreAuthToken18C1C5E8: 'AWS::SecretsManager::Secret',
+  FeastOnlineStoreC2F88D1E: 'AWS::ElastiCache::ReplicationGroup',
   MlflowArtifactKey98EFB27B: 'AWS::KMS::Key',
   MlflowArtifacts3D6BA9CD: 'AWS::S3::Bucket',
   MlflowDatabase34AD818F: 'AWS::RDS::DBInstance',
@@ -66,7 +70,7 @@ describe('stateful resources', () => {
       expect(ids('AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(4);
       expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
-        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
+        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
       ].sort());
     }
   });
@@ -83,6 +87,7 @@ describe('stateful resources', () => {
       endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24'),
       dvc: { noncurrentVersionExpirationDays: 30, remoteName: 'team' },
       mlflow: { name: 'tracking', namespace: 'ml-platform', clientNamespaces: ['training'], replicas: 2, workers: 3 },
+      feast: { name: 'features', namespace: 'ml-features', project: 'shop', clientNamespaces: ['training'], replicas: 2, materializationSchedule: '*/30 * * * *' },
     }).template.toJSON();
     const before = statefulResources(dev);
     const after = statefulResources(variant);

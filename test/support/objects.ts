@@ -1,6 +1,7 @@
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, ExternalSecretObject, KubernetesManifests, MlflowServer, RestrictedNamespace, StackProfile,
+  AwsSecretStoreChart, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer, RedisServer,
+  RestrictedNamespace, StackProfile,
 } from '../../lib';
 import { renderHelmReleases } from './helm';
 import { PROFILES, synthReference } from './synth';
@@ -28,6 +29,21 @@ export function standaloneCharts(): SourcedObject[] {
     ...mlflow, namespace: 'team-b', profile: StackProfile.PRODUCTION, s3EndpointUrl: 'http://minio:9000',
     ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'], controllerNamespace: 'ingress-nginx' },
     basicAuth: { secretName: 'mlflow-auth' },
+  });
+  // Feast with the in-cluster Redis (any cluster), and in PRODUCTION against a managed Redis Cluster.
+  const redis = new RedisServer(app, 'Redis', { namespace: 'team-a', passwordSecretName: 'redis-auth' });
+  new FeastFeatureStore(app, 'FeastDev', {
+    namespace: 'team-a', project: 'demo', registryPath: 's3://bucket/feast/registry.pb', s3EndpointUrl: 'http://minio:9000',
+    onlineStore: { connectionString: redis.endpoint, tls: false, passwordSecretName: 'redis-auth', clientPodLabels: redis.clientLabels },
+  });
+  new FeastFeatureStore(app, 'FeastProd', {
+    namespace: 'team-b', project: 'demo', profile: StackProfile.PRODUCTION, registryPath: 's3://bucket/feast/registry.pb',
+    onlineStore: {
+      connectionString: 'shard-1.example.com:6379,shard-2.example.com:6379', redisType: FeastRedisType.REDIS_CLUSTER,
+      passwordSecretName: 'online-store', keyTtlSeconds: 86400,
+    },
+    materialization: { schedule: '*/15 * * * *', deadlineSeconds: 600 },
+    clientNamespaces: ['team-b', 'serving'],
   });
   return app.charts.flatMap(c => c.toJson().map(object => ({ source: `cdk8s:${c.node.id}`, object })));
 }

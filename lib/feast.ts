@@ -1,0 +1,309 @@
+import { CfnOutput, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { ExternalSecretObject } from '../constructs/core/external-secret';
+import { StackProfile } from '../constructs/core/profile';
+import { FeastFeatureStore, FeastProvider, FeastRedisType } from '../constructs/feast/feast-feature-store';
+import { guardStackAgainstClashes } from './clashes';
+import {
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  useBucketPolicyForAccessLogs,
+} from './data-bucket';
+import { ExternalSecrets } from './external-secrets';
+import { stableIdentifier } from './identifiers';
+import { acknowledgeAt, awsSolutions } from './nag';
+import { PodIdentityRole } from './pod-identity';
+
+/** What a user chooses about Feast; the stack supplies the rest (`FeastProps`). */
+export interface FeastOptions {
+  /**
+   * Name of Feast's Kubernetes objects; its password Secret is `<name>-online-store`.
+   * @default 'feast'
+   */
+  readonly name?: string;
+  /**
+   * Namespace of Feast, its own (Pod Security "restricted", default-deny ingress).
+   * @default 'feast'
+   */
+  readonly namespace?: string;
+  /**
+   * Feast project name.
+   * @default 'mlops'
+   */
+  readonly project?: string;
+  /**
+   * Namespaces whose pods labelled `feast.cdk-mlops-stack.io/client: "true"` may reach the feature server.
+   * @default - Feast's own namespace only
+   */
+  readonly clientNamespaces?: string[];
+  /**
+   * ElastiCache node type of the online store, e.g. `cache.r7g.large` for more memory.
+   * @default - cache.t4g.micro in DEVELOPMENT, cache.m7g.large in PRODUCTION
+   */
+  readonly cacheNodeType?: string;
+  /**
+   * Nodes of the online store: one primary plus replicas in other zones.
+   * @default - 1 in DEVELOPMENT, 2 in PRODUCTION (PRODUCTION refuses fewer than 2: no failover)
+   */
+  readonly cacheNodes?: number;
+  /**
+   * Identifier of the replication group, fixed so that a change only a replacement could make
+   * fails instead of swapping in an empty online store.
+   * @default - `<stack name>-<construct id>`, lowercased, at most 40 characters
+   */
+  readonly replicationGroupId?: string;
+  /**
+   * Cron schedule (UTC) of the materialization job.
+   * @default '0 * * * *' (hourly)
+   */
+  readonly materializationSchedule?: string;
+  /**
+   * Minimum replicas of the feature server.
+   * @default - 1 in DEVELOPMENT, 2 in PRODUCTION
+   */
+  readonly replicas?: number;
+  /**
+   * Maximum replicas of the feature server.
+   * @default - 2 in DEVELOPMENT, 6 in PRODUCTION
+   */
+  readonly maxReplicas?: number;
+}
+
+/** Properties of `Feast`. */
+export interface FeastProps extends FeastOptions {
+  /** The cluster Feast runs on. */
+  readonly cluster: eks.ICluster;
+  /** The VPC of the cluster; the online store goes in its private subnets. */
+  readonly vpc: ec2.IVpc;
+  /** The secret path of the cluster; the online store's password reaches the pods through it. */
+  readonly externalSecrets: ExternalSecrets;
+  /**
+   * Sets the online store's size and resilience, replicas and pod resources.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /**
+   * Bucket for the S3 access logs of the data bucket.
+   * @default - a new access-log bucket
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+}
+
+/** Key prefixes of the data bucket: the registry file, and the parquet the offline store reads. */
+export const FEAST_REGISTRY_PREFIX = 'registry';
+export const FEAST_OFFLINE_PREFIX = 'offline';
+
+const REDIS_PORT = 6379;
+/** ElastiCache's replication group identifiers: a letter, then letters, digits and single hyphens, at most 40. */
+const REPLICATION_GROUP_ID = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
+
+const CACHE: Record<StackProfile, { nodeType: string; nodes: number; snapshotDays: number }> = {
+  // The smallest Graviton node (0.5 GiB): about USD 9.34 a month on demand in us-east-1 (README, Feast).
+  [StackProfile.DEVELOPMENT]: { nodeType: 'cache.t4g.micro', nodes: 1, snapshotDays: 1 },
+  // Non-burstable, 6.38 GiB; a replica in a second zone takes over automatically.
+  [StackProfile.PRODUCTION]: { nodeType: 'cache.m7g.large', nodes: 2, snapshotDays: 7 },
+};
+
+/**
+ * Feast on EKS: the online store on ElastiCache for Valkey (TLS only, AUTH token generated in
+ * Secrets Manager and delivered by External Secrets, encrypted at rest, private subnets, reachable
+ * only from the cluster, snapshotted on delete), a versioned, encrypted, retained bucket for the
+ * registry and the offline parquet, one pod-identity role that reads the registry (feature server)
+ * and one that reads offline data and writes the registry (materialization), and the
+ * `FeastFeatureStore` chart.
+ */
+export class Feast extends Construct {
+  /** Registry (`registry/`) and offline data (`offline/`). */
+  public readonly bucket: s3.Bucket;
+  /** The key of the bucket, the online store and the AUTH token. */
+  public readonly dataKey: kms.Key;
+  /** The online store (cluster mode disabled; `redis_type: redis`). */
+  public readonly onlineStore: elasticache.CfnReplicationGroup;
+  /** The online store's AUTH token (key `password`). */
+  public readonly authToken: secretsmanager.Secret;
+  /** The role of the feature server. */
+  public readonly serverIdentity: PodIdentityRole;
+  /** The role of the materialization job. */
+  public readonly materializerIdentity: PodIdentityRole;
+  /** The Kubernetes side. */
+  public readonly store: FeastFeatureStore;
+  /** The manifest applying `store`. */
+  public readonly manifest: eks.KubernetesManifest;
+  /** `host:port` of the online store's primary endpoint (follows failover). */
+  public readonly onlineEndpoint: string;
+  /** The feature server for in-cluster clients. */
+  public readonly url: string;
+  /** The `feature_store.yaml` clients use (with FEAST_REDIS_PASSWORD from `authToken` in their environment). */
+  public readonly featureStoreYaml: string;
+
+  constructor(scope: Construct, id: string, props: FeastProps) {
+    super(scope, id);
+    guardStackAgainstClashes(this);
+    useBucketPolicyForAccessLogs(this);
+    const name = props.name ?? 'feast';
+    const namespace = props.namespace ?? 'feast';
+    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const cache = CACHE[profile];
+    const nodes = props.cacheNodes ?? cache.nodes;
+    assertPositiveInteger(this, 'cacheNodes', nodes);
+    if (nodes > 6) throw new InvalidPropError(this, 'cacheNodes', nodes, 'allowed: 1 to 6 (a primary and up to 5 replicas)');
+    if (profile === StackProfile.PRODUCTION && nodes < 2) {
+      throw new InvalidPropError(this, 'cacheNodes', nodes,
+        'allowed: at least 2 in PRODUCTION (a primary and a replica in another zone), so a node or zone loss fails over instead of emptying the online store');
+    }
+    const groupId = props.replicationGroupId ?? stableIdentifier(this, id, 40);
+    if (!isUnresolved(groupId) && !REPLICATION_GROUP_ID.test(groupId)) {
+      throw new InvalidPropError(this, 'replicationGroupId', groupId, props.replicationGroupId !== undefined
+        ? 'allowed: 1-40 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen'
+        : 'the default derived from the stack name is not a valid identifier; set replicationGroupId');
+    }
+
+    this.dataKey = createDataKey(this, 'DataKey', `Encryption of Feast data (registry, offline data, online store, AUTH token) ${this.node.path}`);
+    this.bucket = createDataBucket(this, 'Data', {
+      encryptionKey: this.dataKey,
+      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsPrefix: 'feast-data/',
+    });
+
+    // ElastiCache AUTH tokens: 16-128 printable characters without / " @; letters and digits only,
+    // so the token is also safe inside Feast's comma-separated connection string.
+    this.authToken = new secretsmanager.Secret(this, 'OnlineStoreAuthToken', {
+      description: `AUTH token of Feast's online store (ElastiCache) ${this.node.path}`,
+      generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: 64, excludePunctuation: true },
+      encryptionKey: this.dataKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    props.externalSecrets.grantRead(this.authToken);
+
+    const securityGroup = new ec2.SecurityGroup(this, 'OnlineStoreSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Feast online store: Redis protocol from the cluster only',
+      allowAllOutbound: false,
+    });
+    securityGroup.addIngressRule(props.cluster.clusterSecurityGroup, ec2.Port.tcp(REDIS_PORT), 'Feast pods (EKS Auto Mode nodes)');
+    const subnets = new elasticache.CfnSubnetGroup(this, 'OnlineStoreSubnets', {
+      description: `Private subnets of Feast's online store ${this.node.path}`,
+      subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+    });
+
+    this.onlineStore = new elasticache.CfnReplicationGroup(this, 'OnlineStore', {
+      replicationGroupId: groupId,
+      replicationGroupDescription: `Feast online store ${this.node.path}`,
+      // Valkey: BSD-licensed, what ElastiCache develops now, 20% below Redis OSS per node; Feast's
+      // redis-py client speaks to it unchanged (README, Feast).
+      engine: 'valkey',
+      engineVersion: '8.1',
+      cacheNodeType: props.cacheNodeType ?? cache.nodeType,
+      numCacheClusters: nodes,
+      automaticFailoverEnabled: nodes > 1,
+      multiAzEnabled: nodes > 1,
+      port: REDIS_PORT,
+      cacheSubnetGroupName: subnets.ref,
+      securityGroupIds: [securityGroup.securityGroupId],
+      transitEncryptionEnabled: true,
+      transitEncryptionMode: 'required',
+      atRestEncryptionEnabled: true,
+      kmsKeyId: this.dataKey.keyArn,
+      // A dynamic reference: CloudFormation resolves it; the template holds only the secret's ARN.
+      authToken: this.authToken.secretValueFromJson('password').unsafeUnwrap(),
+      snapshotRetentionLimit: cache.snapshotDays,
+      autoMinorVersionUpgrade: true,
+    });
+    this.onlineStore.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
+    this.onlineEndpoint = `${this.onlineStore.attrPrimaryEndPointAddress}:${this.onlineStore.attrPrimaryEndPointPort}`;
+
+    const passwordSecret = `${name}-online-store`;
+    const app = new cdk8s.App();
+    this.store = new FeastFeatureStore(app, 'Feast', {
+      namespace,
+      name,
+      profile,
+      project: props.project ?? 'mlops',
+      provider: FeastProvider.AWS,
+      registryPath: `s3://${this.bucket.bucketName}/${FEAST_REGISTRY_PREFIX}/registry.pb`,
+      onlineStore: {
+        connectionString: this.onlineEndpoint,
+        redisType: FeastRedisType.REDIS,
+        tls: true,
+        passwordSecretName: passwordSecret,
+      },
+      awsRegion: Stack.of(this).region,
+      replicas: props.replicas,
+      maxReplicas: props.maxReplicas,
+      materialization: { schedule: props.materializationSchedule },
+      clientNamespaces: props.clientNamespaces,
+    });
+    new ExternalSecretObject(this.store, 'OnlineStorePassword', {
+      namespace,
+      secretName: passwordSecret,
+      remoteSecret: this.authToken.secretArn,
+      component: 'feast',
+      keys: [{ secretKey: 'password', property: 'password' }],
+    });
+    this.url = this.store.url;
+    this.featureStoreYaml = this.store.featureStoreYaml;
+
+    this.serverIdentity = new PodIdentityRole(this, 'ServerIdentity', {
+      cluster: props.cluster,
+      namespace,
+      serviceAccount: this.store.serviceAccount.name,
+      description: 'Feast feature server: reads the registry',
+    });
+    grantStatements(this.serverIdentity, prefixAccessStatements({
+      bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_REGISTRY_PREFIX, write: false,
+    }));
+    this.materializerIdentity = new PodIdentityRole(this, 'MaterializerIdentity', {
+      cluster: props.cluster,
+      namespace,
+      serviceAccount: this.store.materializerServiceAccount.name,
+      description: 'Feast materialization: reads offline data, reads and writes the registry',
+    });
+    grantStatements(this.materializerIdentity, [
+      ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_OFFLINE_PREFIX, write: false }),
+      ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_REGISTRY_PREFIX, write: true }),
+    ]);
+
+    this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.store);
+    this.manifest.node.addDependency(this.serverIdentity.association, this.materializerIdentity.association,
+      this.onlineStore, props.externalSecrets.store);
+
+    new CfnOutput(this, 'FeatureStoreYaml', {
+      description: 'feature_store.yaml for Feast clients; set FEAST_REDIS_PASSWORD from the secret in OnlineStorePasswordSecret',
+      value: Fn.base64(this.featureStoreYaml),
+    });
+    new CfnOutput(this, 'OnlineStorePasswordSecret', {
+      description: 'Secrets Manager secret with the online store AUTH token (key "password")',
+      value: this.authToken.secretName,
+    });
+    new CfnOutput(this, 'OnlineStoreEndpoint', { description: 'host:port of the online store (TLS)', value: this.onlineEndpoint });
+
+    this.acknowledgeFindings(profile);
+  }
+
+  private acknowledgeFindings(profile: StackProfile): void {
+    for (const [identity, prefixes] of [[this.serverIdentity, [FEAST_REGISTRY_PREFIX]],
+      [this.materializerIdentity, [FEAST_OFFLINE_PREFIX, FEAST_REGISTRY_PREFIX]]] as const) {
+      acknowledgeAt(identity.role, 'DefaultPolicy/Resource',
+        'Feast reads (and the materializer writes) objects under these prefixes of its own bucket; the wildcard is the prefix and nothing wider',
+        ...prefixes.map(prefix => prefixWildcardFinding(this.bucket, prefix)));
+    }
+    acknowledgeAt(this.authToken, 'Resource',
+      'An AUTH token rotated under running pods locks them out until they restart; rotate with ElastiCache\'s ROTATE strategy and a rollout (README, Feast)',
+      awsSolutions('SMG4'));
+    acknowledgeAt(this, 'OnlineStore',
+      'Moving Valkey off 6379 hides nothing: the security group admits only the cluster, TLS and AUTH are required',
+      awsSolutions('AEC5'));
+    if (profile === StackProfile.DEVELOPMENT && (this.onlineStore.numCacheClusters ?? 1) < 2) {
+      acknowledgeAt(this, 'OnlineStore',
+        'DEVELOPMENT profile: one node is the cheap default; PRODUCTION runs a replica in another zone with automatic failover',
+        awsSolutions('AEC4'));
+    }
+  }
+}
