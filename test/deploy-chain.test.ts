@@ -7,7 +7,8 @@ import { synthReference } from './support/synth';
 // (or a dependency that goes missing) shows up here.
 const K8S_TYPES = ['Custom::AWSCDK-EKS-KubernetesResource', 'Custom::AWSCDK-EKS-HelmChart'];
 
-function longestChain(resources: Record<string, any>): string[] {
+/** For each Helm release and manifest, the longest chain of them that ends with it. */
+function chains(resources: Record<string, any>): Map<string, string[]> {
   const isK8s = (id: string) => K8S_TYPES.includes(resources[id].Type);
   // The Kubernetes applies each one waits for, directly or through other resources (roles, databases).
   const ancestors = new Map<string, Set<string>>();
@@ -30,15 +31,28 @@ function longestChain(resources: Record<string, any>): string[] {
     }
     return chain.get(id)!;
   };
-  return Object.keys(resources).filter(isK8s).map(longest).reduce((a, b) => (b.length > a.length ? b : a), []);
+  return new Map(Object.keys(resources).filter(isK8s).map(id => [id, longest(id)]));
+}
+
+function longestChain(resources: Record<string, any>): string[] {
+  return [...chains(resources).values()].reduce((a, b) => (b.length > a.length ? b : a), []);
 }
 
 test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest chain of Helm releases and manifests is four', profile => {
   const resources = synthReference(profile).template.toJSON().Resources;
   const chain = longestChain(resources).map(id => id.replace(/[0-9A-F]{8}$/, ''));
   // First the node pool (with NetworkPolicy enforcement) and the namespaces, in parallel; then the
-  // operator, its store, and MLflow.
-  expect(chain.slice(1)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore', 'PlatformClusterMlflowChart']);
+  // operator, its store, and the components side by side (MLflow, Feast): neither waits for the other.
+  expect(chain.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
+  expect(['PlatformClusterMlflowChart', 'PlatformClusterFeastChart']).toContain(chain[3]);
+  const all = chains(resources);
+  const componentChains = [...all.entries()].filter(([k]) => /^PlatformCluster(Mlflow|Feast)Chart/.test(k))
+    .map(([, c]) => c.map(x => x.replace(/[0-9A-F]{8}$/, '')));
+  expect(componentChains).toHaveLength(2);
+  for (const c of componentChains) {
+    expect(c).toHaveLength(4);
+    expect(c.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
+  }
   expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace']).toContain(chain[0]);
   const id = (prefix: string) => Object.keys(resources).find(r => r.startsWith(prefix))!;
   for (const [a, b] of [['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace'], ['PlatformClusterNodes', 'PlatformClusterWorkloadNamespace']]) {

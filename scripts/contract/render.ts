@@ -7,7 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
+import { FeastFeatureStore } from '../../constructs/feast/feast-feature-store';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
+import { RedisServer } from '../../constructs/redis/redis-server';
 import { CLUSTER_SCOPED_KINDS, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 import { helmTemplate } from '../../test/support/helm';
@@ -45,6 +47,36 @@ fs.writeFileSync(path.join(outdir, 'endpoints.json'), JSON.stringify(CONTRACT, n
 const stack = new MlopsStack(new App(), 'MlopsStack');
 fs.writeFileSync(path.join(outdir, 'stack.json'), JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object), null, 1));
 
+// Feast as the reference stack applies it, with the AWS names the manifest refers to replaced by the
+// local ones: the bucket, the online store's endpoint (TLS, AUTH) and the region.
+const ref = (c: any) => stack.getLogicalId(c.node.defaultChild ?? c);
+const feastSubstitutions: Record<string, string> = {
+  [`\${Ref:${ref(stack.feast.bucket)}}`]: CONTRACT.feast.bucket,
+  [`\${${ref(stack.feast.onlineStore)}.PrimaryEndPoint.Address}`]: '127.0.0.1',
+  [`\${${ref(stack.feast.onlineStore)}.PrimaryEndPoint.Port}`]: String(CONTRACT.redisPort),
+  [`\${Ref:${ref(stack.feast.authToken)}}`]: 'contract/feast-online-store',
+  '${Ref:AWS::Region}': CONTRACT.awsRegion,
+};
+let feastJson = JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object).filter(o => o.metadata?.namespace === CONTRACT.feast.namespace), null, 1);
+for (const [marker, value] of Object.entries(feastSubstitutions)) feastJson = feastJson.split(marker).join(value);
+const leftover = feastJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
+if (leftover) throw new Error(`render.ts: unsubstituted references in Feast's manifest: ${[...new Set(leftover)].join(', ')}`);
+fs.writeFileSync(path.join(outdir, 'feast-stack.json'), feastJson);
+
+// Feast with the in-cluster Redis, as on a cluster without AWS (the standalone example).
+const standalone = new cdk8s.App();
+const redis = new RedisServer(standalone, 'Redis', { namespace: CONTRACT.feast.namespace, passwordSecretName: CONTRACT.feast.redisSecretName });
+new FeastFeatureStore(standalone, 'Feast', {
+  namespace: CONTRACT.feast.namespace,
+  project: 'standalone',
+  registryPath: CONTRACT.feast.standaloneRegistry,
+  s3EndpointUrl: CONTRACT.s3EndpointUrl,
+  awsRegion: CONTRACT.awsRegion,
+  onlineStore: { connectionString: redis.endpoint, tls: false, passwordSecretName: CONTRACT.feast.redisSecretName, clientPodLabels: redis.clientLabels },
+});
+const standaloneObjects = standalone.charts.flatMap(c => c.toJson());
+fs.writeFileSync(path.join(outdir, 'feast-standalone.json'), JSON.stringify(standaloneObjects, null, 1));
+
 // MLflow on AWS verifying the database server (its CA bundle is replaced by the test's own CA).
 const PLACEHOLDER_PEM = '-----BEGIN CERTIFICATE-----\nUExBQ0VIT0xERVI=\n-----END CERTIFICATE-----\n';
 const verifying = new MlopsStack(new App(), 'Verifying', { mlflow: { databaseCaCertificates: PLACEHOLDER_PEM } });
@@ -57,7 +89,9 @@ const policies = (s: MlopsStack) => KubernetesManifests.fromStack(s).map(o => o.
 const subnetCidrs = (kind: string) => Object.entries(Template.fromStack(exposed).findResources('AWS::EC2::Subnet'))
   .filter(([id]) => id.includes(kind)).map(([, r]) => (r as any).Properties.CidrBlock);
 fs.writeFileSync(path.join(outdir, 'network.json'), JSON.stringify({
-  reference: policies(stack), exposed: policies(exposed), subnets: { public: subnetCidrs('public'), private: subnetCidrs('private') },
+  reference: policies(stack), exposed: policies(exposed),
+  feastStandalone: standaloneObjects.filter(o => o.kind === 'NetworkPolicy'),
+  subnets: { public: subnetCidrs('public'), private: subnetCidrs('private') },
 }, null, 1));
 
 // Everything the library applies to a cluster, for the API-server checks: per profile the stack's

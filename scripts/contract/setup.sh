@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
-# Installs what the contract tests run: the pinned Python packages into .venv-contract
-# (git-ignored), Debian's PostgreSQL server when it is missing, and the local kube-apiserver
-# (scripts/local-apiserver.sh). Idempotent.
+# Installs what the contract tests run: the pinned Python packages into .venv-contract, .venv-dvc
+# and .venv-feast (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
+# the local kube-apiserver (scripts/local-apiserver.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  echo "contract setup: installing Debian's postgresql" >&2
+missing=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "contract setup: installing Debian's ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends postgresql >/dev/null
-  # The package starts a cluster on the default port; the tests run their own on 127.0.0.1.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packages start servers on their default ports; the tests run their own on 127.0.0.1.
   service postgresql stop >/dev/null 2>&1 || true
+  service redis-server stop >/dev/null 2>&1 || true
 fi
 
 # A real kube-apiserver, etcd and kubectl for the deploy-time checks, built once into .tools/.
@@ -22,3 +26,5 @@ source scripts/venv.sh
 install_venv .venv-contract test/contract/requirements.txt
 # DVC in a venv of its own (its s3fs/aiobotocore pins clash with .venv-contract's boto3).
 install_venv .venv-dvc test/contract/requirements-dvc.txt bin/dvc
+# Feast in its own venv too (its pandas, numpy and pyarrow pins clash with MLflow's).
+install_venv .venv-feast test/contract/requirements-feast.txt bin/feast

@@ -11,11 +11,22 @@ export const CONTRACT = {
   s3EndpointUrl: `http://127.0.0.1:${port('CONTRACT_S3_PORT')}`,
   awsRegion: 'us-east-1',
   postgresPort: port('CONTRACT_POSTGRES_PORT'),
+  redisPort: port('CONTRACT_REDIS_PORT'),
   mlflow: {
     namespace: 'mlflow',
     secretName: 'mlflow-db',
     adminSecretName: 'mlflow-db-admin',
     authSecretName: 'mlflow-auth',
     artifactsDestination: 's3://contract-artifacts/mlflow',
+  },
+  feast: {
+    namespace: 'feast',
+    bucket: 'contract-feast',
+    passwordSecretName: 'feast-online-store',
+    configMapName: 'feast-config',
+    // The in-cluster Redis of the standalone chart, and the Secret with its password.
+    redisSecretName: 'redis-auth',
+    redisEndpoint: 'redis.feast.svc:6379',
+    standaloneRegistry: 's3://contract-feast/standalone/registry.pb',
   },
 };

@@ -48,7 +48,9 @@ def emptydir_mounts(pod_spec, root, configmaps=None):
         if 'configMap' in volume:
             data = (configmaps or {})[volume['configMap']['name']]
             for item in volume['configMap']['items']:
-                with open(os.path.join(mounts[volume['name']], item['path']), 'w') as f:
+                target = os.path.join(mounts[volume['name']], item['path'])
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                with open(target, 'w') as f:
                     f.write(data[item['key']])
         else:
             assert 'emptyDir' in volume, f'volume {volume["name"]}: only emptyDir and configMap are emulated'

@@ -1,4 +1,4 @@
-"""Debian's PostgreSQL and moto's S3 server on 127.0.0.1, started and stopped by the tests."""
+"""Debian's PostgreSQL and Redis and moto's S3 server on 127.0.0.1, started and stopped by the tests."""
 import contextlib
 import glob
 import os
@@ -53,11 +53,8 @@ def postgres(port):
     subprocess.run(as_postgres + [f'{bindir}/initdb', '-D', data, '-A', 'scram-sha-256', '-U', 'postgres',
                                   f'--pwfile={pwfile}'], check=True, capture_output=True)
     # TLS like RDS with rds.force_ssl, so URIs with sslmode=require are exercised for real.
-    cert, key = os.path.join(home, 'server.crt'), os.path.join(home, 'server.key')
     # Named for its address, as RDS's certificates are for their endpoint: sslmode=verify-full checks it.
-    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], check=True, capture_output=True)
-    os.chmod(key, 0o600)
+    cert, key = self_signed_certificate(home)
     if as_postgres:
         for path in (cert, key):
             shutil.chown(path, 'postgres', 'postgres')
@@ -116,3 +113,31 @@ def s3_emulator(port):
         proc.terminate()
         proc.wait(10)
         os.unlink(log.name)
+
+
+def self_signed_certificate(folder):
+    """A certificate for 127.0.0.1 (its own CA), as managed services name theirs for their endpoint."""
+    cert, key = os.path.join(folder, 'server.crt'), os.path.join(folder, 'server.key')
+    subprocess.run(['openssl', 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+                    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+@contextlib.contextmanager
+def redis_tls(port, password):
+    """Debian's redis-server as ElastiCache runs it for the stack: TLS only (no plain port) and AUTH."""
+    _assert_free(port)
+    home = tempfile.mkdtemp(prefix='contract-redis-')
+    cert, key = self_signed_certificate(home)
+    proc = subprocess.Popen(['redis-server', '--port', '0', '--tls-port', str(port), '--bind', '127.0.0.1',
+                             '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no',
+                             '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', home],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(port)
+        yield {'port': port, 'password': password, 'ca_file': cert}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(home, ignore_errors=True)

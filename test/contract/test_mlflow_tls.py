@@ -31,7 +31,7 @@ def _secrets(objects, endpoints, rds, host='127.0.0.1'):
 
 
 def _pod(objects):
-    return pod_spec_of([o for o in objects if o['kind'] == 'Deployment'])
+    return pod_spec_of([o for o in objects if o['kind'] == 'Deployment' and o['metadata']['namespace'] == 'mlflow'])
 
 
 def test_the_uri_asks_for_full_verification_against_the_mounted_bundle(objects, endpoints):

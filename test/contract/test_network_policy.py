@@ -95,3 +95,36 @@ def test_every_other_port_and_pod_of_a_component_namespace_is_closed(network):
         (to(pod('default'), pod('external-secrets', CONTROLLER_POD), 10250), False),
     ]
     assert verdicts(network['reference'], [t for t, _ in cases]) == [e for _, e in cases]
+
+
+FEAST_CLIENT = {'feast.cdk-mlops-stack.io/client': 'true'}
+FEAST_POD = {'app.kubernetes.io/name': 'feast', 'app.kubernetes.io/instance': 'feast'}
+
+
+def test_only_labelled_pods_of_feast_s_namespace_reach_the_feature_server(network):
+    server = pod('feast', FEAST_POD)
+    cases = [
+        (to(pod('feast', FEAST_CLIENT), server, 6566), True),
+        (to(pod('feast', {'app': 'notebook'}), server, 6566), False),
+        (to(pod('training', FEAST_CLIENT), server, 6566), False),  # not a client namespace by default
+        (to(pod('feast', FEAST_CLIENT), server, 8080), False),
+        (to(outside('10.0.64.20'), server, 6566), False),
+    ]
+    assert verdicts(network['reference'], [t for t, _ in cases]) == [e for _, e in cases]
+
+
+def test_the_in_cluster_redis_admits_the_feast_pods_and_nothing_else(network):
+    """With the pod labels the synthesized Feast Deployment and CronJob give their pods."""
+    objects = k8s.load_objects('feast-standalone.json')
+    labels = {o['kind']: (o['spec']['jobTemplate']['spec'] if o['kind'] == 'CronJob' else o['spec'])['template']['metadata']['labels']
+              for o in objects if o['kind'] in ('Deployment', 'CronJob') and o['metadata']['name'].startswith('feast')}
+    redis_set = next(o for o in objects if o['kind'] == 'StatefulSet')
+    redis = pod('feast', redis_set['spec']['template']['metadata']['labels'])
+    cases = [
+        (to(pod('feast', labels['Deployment']), redis, 6379), True),
+        (to(pod('feast', labels['CronJob']), redis, 6379), True),
+        (to(pod('feast', {'app': 'notebook'}), redis, 6379), False),
+        (to(pod('training', labels['Deployment']), redis, 6379), False),
+        (to(pod('feast', labels['Deployment']), redis, 16379), False),
+    ]
+    assert verdicts(network['feastStandalone'], [t for t, _ in cases]) == [e for _, e in cases]

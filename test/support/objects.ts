@@ -1,8 +1,9 @@
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer, RedisServer,
+  AwsSecretStoreChart, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer,
   RestrictedNamespace, StackProfile,
 } from '../../lib';
+import { buildFeastExample } from '../../examples/feast-on-any-cluster';
 import { renderHelmReleases } from './helm';
 import { PROFILES, synthReference } from './synth';
 import { SourcedObject } from './tools';
@@ -30,12 +31,8 @@ export function standaloneCharts(): SourcedObject[] {
     ingress: { host: 'mlflow.example.com', allowFromCidrs: ['10.0.0.0/16'], controllerNamespace: 'ingress-nginx' },
     basicAuth: { secretName: 'mlflow-auth' },
   });
-  // Feast with the in-cluster Redis (any cluster), and in PRODUCTION against a managed Redis Cluster.
-  const redis = new RedisServer(app, 'Redis', { namespace: 'team-a', passwordSecretName: 'redis-auth' });
-  new FeastFeatureStore(app, 'FeastDev', {
-    namespace: 'team-a', project: 'demo', registryPath: 's3://bucket/feast/registry.pb', s3EndpointUrl: 'http://minio:9000',
-    onlineStore: { connectionString: redis.endpoint, tls: false, passwordSecretName: 'redis-auth', clientPodLabels: redis.clientLabels },
-  });
+  // Feast with the in-cluster Redis (the example for any cluster), and in PRODUCTION against a managed Redis Cluster.
+  buildFeastExample(app);
   new FeastFeatureStore(app, 'FeastProd', {
     namespace: 'team-b', project: 'demo', profile: StackProfile.PRODUCTION, registryPath: 's3://bucket/feast/registry.pb',
     onlineStore: {
