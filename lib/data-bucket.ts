@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { awsSolutions, logicalIdAt } from './nag';
+import { PodIdentityRole, PodIdentityRoleProps } from './pod-identity';
 
 /**
  * The buckets of the stack that hold data (DVC remote, MLflow artifacts, ...) are built here, so
@@ -153,4 +154,14 @@ export function grantStatements(grantee: iam.IGrantable, statements: iam.PolicyS
       conditions: statement.conditions,
     }))
     .reduce((a, b) => a.combine(b));
+}
+
+/**
+ * A component's pod identity with object access under bucket prefixes and nothing else: the role
+ * one ServiceAccount of the component assumes, and the statements of each `access`.
+ */
+export function prefixPodIdentity(scope: Construct, id: string, role: PodIdentityRoleProps, ...accesses: PrefixAccess[]): PodIdentityRole {
+  const identity = new PodIdentityRole(scope, id, role);
+  grantStatements(identity, accesses.flatMap(prefixAccessStatements));
+  return identity;
 }

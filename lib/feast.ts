@@ -13,7 +13,7 @@ import { StackProfile } from '../constructs/core/profile';
 import { FeastFeatureStore, FeastProvider, FeastRedisType } from '../constructs/feast/feast-feature-store';
 import { guardStackAgainstClashes } from './clashes';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
 import { ExternalSecrets } from './external-secrets';
@@ -250,25 +250,15 @@ export class Feast extends Construct {
     this.url = this.store.url;
     this.featureStoreYaml = this.store.featureStoreYaml;
 
-    this.serverIdentity = new PodIdentityRole(this, 'ServerIdentity', {
-      cluster: props.cluster,
-      namespace,
-      serviceAccount: this.store.serviceAccount.name,
+    const data = { bucket: this.bucket, encryptionKey: this.dataKey };
+    this.serverIdentity = prefixPodIdentity(this, 'ServerIdentity', {
+      cluster: props.cluster, namespace, serviceAccount: this.store.serviceAccount.name,
       description: 'Feast feature server: reads the registry',
-    });
-    grantStatements(this.serverIdentity, prefixAccessStatements({
-      bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_REGISTRY_PREFIX, write: false,
-    }));
-    this.materializerIdentity = new PodIdentityRole(this, 'MaterializerIdentity', {
-      cluster: props.cluster,
-      namespace,
-      serviceAccount: this.store.materializerServiceAccount.name,
+    }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: false });
+    this.materializerIdentity = prefixPodIdentity(this, 'MaterializerIdentity', {
+      cluster: props.cluster, namespace, serviceAccount: this.store.materializerServiceAccount.name,
       description: 'Feast materialization: reads offline data, reads and writes the registry',
-    });
-    grantStatements(this.materializerIdentity, [
-      ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_OFFLINE_PREFIX, write: false }),
-      ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_REGISTRY_PREFIX, write: true }),
-    ]);
+    }, { ...data, prefix: FEAST_OFFLINE_PREFIX, write: false }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: true });
 
     this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.store);
     this.manifest.node.addDependency(this.serverIdentity.association, this.materializerIdentity.association,

@@ -16,7 +16,7 @@ import { StackProfile } from '../constructs/core/profile';
 import { standardLabels } from '../constructs/core/labels';
 import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
 import { guardStackAgainstClashes } from './clashes';
@@ -291,15 +291,12 @@ export class Mlflow extends Construct {
       keys: ['username', 'password'].map(key => ({ secretKey: key, property: key })),
     });
 
-    this.identity = new PodIdentityRole(this, 'Identity', {
+    this.identity = prefixPodIdentity(this, 'Identity', {
       cluster: props.cluster,
       namespace,
       serviceAccount: this.server.serviceAccount.name,
       description: 'MLflow server: reads and writes artifacts under the mlflow/ prefix',
-    });
-    grantStatements(this.identity, prefixAccessStatements({
-      bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true,
-    }));
+    }, { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true });
 
     this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.server);
     // The pods need their credentials, their database and the ExternalSecret CRD before they start.

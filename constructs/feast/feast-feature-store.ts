@@ -9,8 +9,9 @@ import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
 import {
-  httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
-} from '../core/workload';
+  clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
+} from '../core/server';
+import { httpProbes, resources, restrictedContainerSecurityContext, zoneSpread } from '../core/workload';
 import { FEAST_IMAGE, imageRef } from '../versions';
 import { featureStoreYaml, REDIS_PASSWORD_ENV } from './feature-store-yaml';
 import { S3_BRIDGE_MODULE } from './s3-bridge';
@@ -275,15 +276,11 @@ export class FeastFeatureStore extends Chart {
     const configHash = createHash('sha256').update(this.featureStoreYaml.replace(/\$\{Token\[[^\]]+\]\}/g, '${token}'))
       .digest('hex').slice(0, 16);
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name, labels, annotations: props.serviceAccountAnnotations },
-      automountServiceAccountToken: false,
-    });
+    const server: ServerIdentity = { name, labels, selector };
+    this.serviceAccount = serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
     const materializerName = `${name}-materializer`;
-    this.materializerServiceAccount = new k8s.KubeServiceAccount(this, 'MaterializerServiceAccount', {
-      metadata: { name: materializerName, labels: jobLabels, annotations: props.materialization?.serviceAccountAnnotations },
-      automountServiceAccountToken: false,
-    });
+    this.materializerServiceAccount = serviceAccount(this, 'MaterializerServiceAccount', materializerName, jobLabels,
+      props.materialization?.serviceAccountAnnotations);
 
     const env: k8s.EnvVar[] = [
       { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: online.passwordSecretName, key: online.passwordSecretKey ?? 'password' } } },
@@ -304,7 +301,7 @@ export class FeastFeatureStore extends Chart {
       { name: 'scratch', mountPath: SCRATCH },
     ];
 
-    const server: k8s.Container = {
+    const container: k8s.Container = {
       name: 'feature-server',
       image: imageRef(FEAST_IMAGE),
       command: ['feast'],
@@ -334,14 +331,11 @@ export class FeastFeatureStore extends Chart {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: {
           metadata: { labels: podLabels, annotations: { 'feast.cdk-mlops-stack.io/config-sha256': configHash } },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(FEAST_UID),
-            containers: [server],
+          spec: restrictedPodSpec(name, {
+            containers: [container],
             volumes,
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
-          },
+          }, FEAST_UID),
         },
       },
     });
@@ -356,33 +350,10 @@ export class FeastFeatureStore extends Chart {
       },
     });
 
-    if (replicas > 1) {
-      this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Disruption', {
-        metadata: { name, labels },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-      });
-    }
-
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'http', port: FEAST_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
-      },
-    });
-
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          from: clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [FEAST_CLIENT_LABEL]: 'true' }),
-          ports: [{ port: k8s.IntOrString.fromNumber(FEAST_PORT), protocol: 'TCP' }],
-        }],
-      },
-    });
+    if (replicas > 1) this.podDisruptionBudget = disruptionBudget(this, server);
+    this.service = clusterIpService(this, server, 'http', FEAST_PORT);
+    this.networkPolicy = serverNetworkPolicy(this, server, FEAST_PORT,
+      clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [FEAST_CLIENT_LABEL]: 'true' }));
 
     const materialize: k8s.Container = {
       name: 'materialize',
@@ -411,14 +382,7 @@ export class FeastFeatureStore extends Chart {
             activeDeadlineSeconds: job.deadlineSeconds,
             template: {
               metadata: { labels: { ...jobLabels, ...storeClientLabels } },
-              spec: {
-                restartPolicy: 'Never',
-                serviceAccountName: materializerName,
-                automountServiceAccountToken: false,
-                securityContext: restrictedPodSecurityContext(FEAST_UID),
-                containers: [materialize],
-                volumes,
-              },
+              spec: restrictedPodSpec(materializerName, { restartPolicy: 'Never', containers: [materialize], volumes }, FEAST_UID),
             },
           },
         },

@@ -8,8 +8,9 @@ import { AlbOptions, albIngressAnnotations, albIngressClass } from '../core/ingr
 import { assertCidr, clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
 import { StackProfile } from '../core/profile';
 import {
-  httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
-} from '../core/workload';
+  clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
+} from '../core/server';
+import { httpProbes, resources, restrictedContainerSecurityContext, zoneSpread } from '../core/workload';
 import { imageRef, MLFLOW_IMAGE } from '../versions';
 import { allowedHosts } from './allowed-hosts';
 import { DB_BOOTSTRAP_SCRIPT } from './db-bootstrap';
@@ -239,10 +240,8 @@ export class MlflowServer extends Chart {
     this.allowedHosts = allowedHosts(name, namespace, domain, MLFLOW_PORT, props.ingress?.host);
     this.trackingUri = `http://${name}.${namespace}.svc.${domain}:${MLFLOW_PORT}`;
 
-    this.serviceAccount = new k8s.KubeServiceAccount(this, 'ServiceAccount', {
-      metadata: { name, labels, annotations: props.serviceAccountAnnotations },
-      automountServiceAccountToken: false,
-    });
+    const server: ServerIdentity = { name, labels, selector };
+    this.serviceAccount = serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
 
     const backendUri: k8s.EnvVar = {
       name: 'MLFLOW_BACKEND_STORE_URI',
@@ -266,7 +265,7 @@ export class MlflowServer extends Chart {
       ? [{ name: 'db-ca', configMap: { name: props.backendStoreCaConfigMapName, items: [{ key: 'ca.pem', path: 'ca.pem' }] } }] : [];
     const auth = props.basicAuth ? basicAuthParts(props.basicAuth, backendUri, caMounts) : undefined;
 
-    const server: k8s.Container = {
+    const container: k8s.Container = {
       name: 'mlflow',
       image: imageRef(MLFLOW_IMAGE),
       command: ['mlflow', 'server'],
@@ -328,34 +327,18 @@ export class MlflowServer extends Chart {
         strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
         template: {
           metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(),
+          spec: restrictedPodSpec(name, {
             initContainers: [...bootstrap, ...(auth ? [auth.writeConfig] : []), migrate],
-            containers: [server],
+            containers: [container],
             volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...caVolumes, ...(auth?.volumes ?? [])],
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
-          },
+          }),
         },
       },
     });
 
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'http', port: MLFLOW_PORT, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
-      },
-    });
-
-    if (replicas > 1) {
-      this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Disruption', {
-        metadata: { name, labels },
-        spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: selector } },
-      });
-    }
+    this.service = clusterIpService(this, server, 'http', MLFLOW_PORT);
+    if (replicas > 1) this.podDisruptionBudget = disruptionBudget(this, server);
 
     const ingressPeers: k8s.NetworkPolicyPeer[] = [
       ...(props.ingress?.controllerNamespace
@@ -363,20 +346,10 @@ export class MlflowServer extends Chart {
         : []),
       ...(props.ingress?.allowFromCidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
     ];
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          from: [
-            ...clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MLFLOW_CLIENT_LABEL]: 'true' }),
-            ...ingressPeers,
-          ],
-          ports: [{ port: k8s.IntOrString.fromNumber(MLFLOW_PORT), protocol: 'TCP' }],
-        }],
-      },
-    });
+    this.networkPolicy = serverNetworkPolicy(this, server, MLFLOW_PORT, [
+      ...clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MLFLOW_CLIENT_LABEL]: 'true' }),
+      ...ingressPeers,
+    ]);
 
     if (props.ingress) {
       const ownClass = props.ingress.className === undefined;

@@ -6,7 +6,8 @@ import { assertDnsLabel, assertPositiveInteger, InvalidPropError } from '../core
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
-import { resources, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/workload';
+import { clusterIpService, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount } from '../core/server';
+import { resources, restrictedContainerSecurityContext } from '../core/workload';
 import { imageRef, VALKEY_IMAGE } from '../versions';
 
 /** Label a pod must carry (value: the server's name), in a client namespace, to reach an in-cluster Redis. */
@@ -111,13 +112,14 @@ export class RedisServer extends Chart {
     this.endpoint = `${name}.${namespace}.svc:${REDIS_PORT}`;
     this.clientLabels = { [REDIS_CLIENT_LABEL]: name };
 
-    new k8s.KubeServiceAccount(this, 'ServiceAccount', { metadata: { name, labels }, automountServiceAccountToken: false });
+    const server: ServerIdentity = { name, labels, selector };
+    serviceAccount(this, 'ServiceAccount', name, labels);
 
     const password = { secretKeyRef: { name: props.passwordSecretName, key: props.passwordSecretKey ?? 'password' } };
     // PING answers PONG only once the append-only file is loaded and the password is accepted
     // (valkey-cli sends REDISCLI_AUTH); LOADING or NOAUTH keep the pod out of the Service.
     const ping = { exec: { command: ['sh', '-c', 'test "$(valkey-cli -p 6379 ping)" = PONG'] } };
-    const server: k8s.Container = {
+    const container: k8s.Container = {
       name: 'redis',
       image: imageRef(VALKEY_IMAGE),
       command: ['valkey-server'],
@@ -154,12 +156,7 @@ export class RedisServer extends Chart {
         persistentVolumeClaimRetentionPolicy: { whenDeleted: 'Retain', whenScaled: 'Retain' },
         template: {
           metadata: { labels },
-          spec: {
-            serviceAccountName: name,
-            automountServiceAccountToken: false,
-            securityContext: restrictedPodSecurityContext(),
-            containers: [server],
-          },
+          spec: restrictedPodSpec(name, { containers: [container] }),
         },
         volumeClaimTemplates: [{
           metadata: { name: 'data', labels },
@@ -172,25 +169,8 @@ export class RedisServer extends Chart {
       },
     });
 
-    this.service = new k8s.KubeService(this, 'Service', {
-      metadata: { name, labels },
-      spec: {
-        type: 'ClusterIP',
-        selector,
-        ports: [{ name: 'redis', port: REDIS_PORT, targetPort: k8s.IntOrString.fromString('redis'), protocol: 'TCP' }],
-      },
-    });
-
-    this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name, labels },
-      spec: {
-        podSelector: { matchLabels: selector },
-        policyTypes: ['Ingress'],
-        ingress: [{
-          from: clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], this.clientLabels),
-          ports: [{ port: k8s.IntOrString.fromNumber(REDIS_PORT), protocol: 'TCP' }],
-        }],
-      },
-    });
+    this.service = clusterIpService(this, server, 'redis', REDIS_PORT);
+    this.networkPolicy = serverNetworkPolicy(this, server, REDIS_PORT,
+      clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], this.clientLabels));
   }
 }
