@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,14 +6,12 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
-import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { InvalidPropError } from '../constructs/core/errors';
 import { cidrsOverlap } from '../constructs/core/network';
 import { POD_SUBNETS } from './auto-mode-nodes';
 import { ExternalSecretObject } from '../constructs/core/external-secret';
 import { StackProfile } from '../constructs/core/profile';
-import { standardLabels } from '../constructs/core/labels';
 import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
@@ -21,10 +19,10 @@ import {
 } from './data-bucket';
 import { guardStackAgainstClashes } from './clashes';
 import { stableIdentifier } from './identifiers';
+import { addDatabaseSecrets, assertCaBundle, ComponentDatabase, createComponentDatabase } from './component-database';
 import { ExternalSecrets } from './external-secrets';
-import { acknowledgeAt, awsSolutions, constructAt, managedPolicyFinding } from './nag';
+import { acknowledgeAt, awsSolutions } from './nag';
 import { PodIdentityRole } from './pod-identity';
-import { profileDefaults } from './profile';
 
 /** What a user chooses about MLflow; the stack supplies the rest (`MlflowProps`). */
 export interface MlflowOptions {
@@ -119,8 +117,6 @@ export interface MlflowProps extends MlflowOptions {
 
 const DATABASE_NAME = 'mlflow';
 const ARTIFACT_PREFIX = 'mlflow';
-// Characters that would need escaping in a URI's userinfo are left out of the generated password.
-const URI_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\^=,';
 
 /**
  * MLflow on EKS: a PostgreSQL backend (RDS, sized by profile, TLS-only, encrypted, private,
@@ -131,6 +127,7 @@ const URI_UNSAFE = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\^=,';
 export class Mlflow extends Construct {
   /** The PostgreSQL backend store. */
   public readonly database: rds.DatabaseInstance;
+  private readonly databaseParts: ComponentDatabase;
   /** The artifact bucket. */
   public readonly artifactBucket: s3.Bucket;
   /** The key encrypting the artifact bucket. */
@@ -161,74 +158,31 @@ export class Mlflow extends Construct {
     const tls = props.databaseCaCertificates !== undefined
       ? `sslmode=verify-full&sslrootcert=${BACKEND_STORE_CA_FILE}` : 'sslmode=require';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
-    const defaults = profileDefaults(profile);
-    const db = defaults.database;
 
     // One key for MLflow's data: its artifacts and the credentials of its database and login.
     this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow data (artifacts, credentials) ${this.node.path}`);
 
-    const engine = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_9 });
-    const instanceIdentifier = props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63);
-    assertInstanceIdentifier(this, instanceIdentifier, props.databaseInstanceIdentifier !== undefined);
-    this.database = new rds.DatabaseInstance(this, 'Database', {
-      instanceIdentifier,
-      engine,
-      instanceType: props.databaseInstanceType ?? new ec2.InstanceType(db.instanceType),
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    this.databaseParts = createComponentDatabase(this, {
+      component: 'MLflow',
       databaseName: DATABASE_NAME,
-      credentials: rds.Credentials.fromGeneratedSecret('mlflow', { excludeCharacters: URI_UNSAFE, encryptionKey: this.artifactKey }),
-      multiAz: db.multiAz,
-      allocatedStorage: db.allocatedStorageGiB,
-      maxAllocatedStorage: db.allocatedStorageGiB * 10,
-      storageType: rds.StorageType.GP3,
-      storageEncrypted: true,
-      backupRetention: Duration.days(db.backupRetentionDays),
-      deletionProtection: defaults.deletionProtection,
-      removalPolicy: RemovalPolicy.SNAPSHOT,
-      enablePerformanceInsights: db.performanceInsights,
-      ...(db.monitoringIntervalSeconds > 0 ? { monitoringInterval: Duration.seconds(db.monitoringIntervalSeconds) } : {}),
-      iamAuthentication: true,
-      autoMinorVersionUpgrade: true,
-      copyTagsToSnapshot: true,
-      parameterGroup: new rds.ParameterGroup(this, 'Parameters', {
-        engine,
-        parameters: { 'rds.force_ssl': '1' },
-      }),
+      masterUsername: 'mlflow',
+      serverRole: 'mlflow_server',
+      cluster: props.cluster,
+      vpc: props.vpc,
+      externalSecrets: props.externalSecrets,
+      profile,
+      encryptionKey: this.artifactKey,
+      instanceIdentifier: props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63),
+      instanceIdentifierGiven: props.databaseInstanceIdentifier !== undefined,
+      instanceType: props.databaseInstanceType,
     });
-    if (db.monitoringIntervalSeconds > 0) {
-      acknowledgeAt(this.database, 'MonitoringRole/Resource',
-        'The AWS managed policy for RDS Enhanced Monitoring is the documented one; it only writes the RDSOSMetrics log group',
-        managedPolicyFinding('service-role/AmazonRDSEnhancedMonitoringRole'));
-    }
-    // The password lives only here; losing the secret with the stack would lock the snapshot out.
-    // (database.secret is the attachment; the secret itself is the construct below it.)
-    (constructAt(this.database, 'Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
-    this.database.connections.allowDefaultPortFrom(props.cluster.clusterSecurityGroup, 'MLflow pods (EKS Auto Mode nodes)');
-    props.externalSecrets.grantRead(this.database.secret!);
+    this.database = this.databaseParts.instance;
 
     this.artifactBucket = createDataBucket(this, 'Artifacts', {
       encryptionKey: this.artifactKey,
       accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
       accessLogsPrefix: 'mlflow-artifacts/',
     });
-
-    // MLflow's own role: its password is generated here; the db-bootstrap init container creates the
-    // role with it (as the master user, whose credentials reach only that container).
-    const serverCredentials = new secretsmanager.Secret(this, 'DatabaseServerCredentials', {
-      description: `PostgreSQL role of the MLflow server (owns database ${DATABASE_NAME} only) ${this.node.path}`,
-      generateSecretString: {
-        // Fixed, not derived from `name`: renaming must not create a second role beside the owner of the tables.
-        secretStringTemplate: JSON.stringify({ username: 'mlflow_server' }),
-        generateStringKey: 'password', excludeCharacters: URI_UNSAFE, passwordLength: 32,
-      },
-      encryptionKey: this.artifactKey,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    props.externalSecrets.grantRead(serverCredentials);
-    acknowledgeAt(serverCredentials, 'Resource',
-      'db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (README, MLflow)',
-      awsSolutions('SMG4'));
 
     const auth = props.basicAuth ?? props.ingress !== undefined;
     const authSecrets = auth ? this.createAuthSecrets(props.externalSecrets) : undefined;
@@ -262,33 +216,18 @@ export class Mlflow extends Construct {
         ],
       });
     }
-    new ExternalSecretObject(this.server, 'DatabaseUri', {
+    addDatabaseSecrets(this.server, this.databaseParts, {
       namespace,
-      secretName: dbSecret,
-      remoteSecret: serverCredentials.secretArn,
       component: 'mlflow',
-      // The endpoint comes from the master secret, the credentials from the server's own.
-      keys: ['host', 'port'].map(key => ({ secretKey: key, property: key, remoteSecret: this.database.secret!.secretArn })),
+      secretName: dbSecret,
+      adminSecretName: dbAdminSecret,
       // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);
       // sslmode=require because the parameter group refuses plain connections (README: why not verify-full).
       template: {
         uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?${tls}`,
       },
-    });
-    if (props.databaseCaCertificates !== undefined) {
-      new ApiObject(this.server, 'DatabaseCa', {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: dbCaConfigMap, namespace, labels: standardLabels('mlflow', dbCaConfigMap) },
-        data: { 'ca.pem': props.databaseCaCertificates },
-      });
-    }
-    new ExternalSecretObject(this.server, 'DatabaseAdmin', {
-      namespace,
-      secretName: dbAdminSecret,
-      remoteSecret: this.database.secret!.secretArn,
-      component: 'mlflow',
-      keys: ['username', 'password'].map(key => ({ secretKey: key, property: key })),
+      caConfigMapName: dbCaConfigMap,
+      caCertificates: props.databaseCaCertificates,
     });
 
     this.identity = prefixPodIdentity(this, 'Identity', {
@@ -303,7 +242,7 @@ export class Mlflow extends Construct {
     this.manifest.node.addDependency(this.identity.association, this.database, props.externalSecrets.store);
     this.trackingUri = this.server.trackingUri;
 
-    this.acknowledgeFindings(profile);
+    this.acknowledgeFindings();
   }
 
   /**
@@ -360,43 +299,9 @@ export class Mlflow extends Construct {
     return { admin, flask };
   }
 
-  private acknowledgeFindings(profile: StackProfile): void {
+  private acknowledgeFindings(): void {
     acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
       'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
       prefixWildcardFinding(this.artifactBucket, ARTIFACT_PREFIX));
-    acknowledgeAt(this.database, 'Secret/Resource',
-      'Rotating the master password would change it under running MLflow pods, which read the URI at start; rotate with a rollout instead (README, MLflow)',
-      awsSolutions('SMG4'));
-    acknowledgeAt(this.database, 'Resource',
-      'Moving PostgreSQL off 5432 hides nothing: the security group admits only the cluster, and TLS is required',
-      awsSolutions('RDS11'));
-    if (profile === StackProfile.DEVELOPMENT) {
-      acknowledgeAt(this.database, 'Resource',
-        'DEVELOPMENT profile: a single-AZ instance is the cheap default; PRODUCTION runs Multi-AZ',
-        awsSolutions('RDS3'));
-      acknowledgeAt(this.database, 'Resource',
-        'DEVELOPMENT profile: deletion protection is off so test stacks can be torn down; the instance is still snapshotted on delete',
-        awsSolutions('RDS10'));
-    }
-  }
-}
-
-/** RDS identifiers: a letter, then letters, digits and single hyphens, at most 63, no trailing hyphen. */
-const INSTANCE_IDENTIFIER = /^[a-z](?!.*--)[a-z0-9-]{0,61}[a-z0-9]$/;
-
-function assertInstanceIdentifier(scope: Construct, identifier: string, given: boolean): void {
-  if (isUnresolved(identifier) || INSTANCE_IDENTIFIER.test(identifier)) return;
-  throw new InvalidPropError(scope, 'databaseInstanceIdentifier', identifier, given
-    ? 'allowed: 1-63 lowercase letters, digits and single hyphens, starting with a letter and not ending with a hyphen'
-    : 'the default derived from the stack name is not a valid RDS identifier; set databaseInstanceIdentifier');
-}
-
-function assertCaBundle(scope: Construct, pem: string): void {
-  if (isUnresolved(pem)) return;
-  const certificates = (pem.match(/-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----/g) ?? []).length;
-  const size = Buffer.byteLength(pem);
-  if (certificates === 0 || size > 64 * 1024) {
-    throw new InvalidPropError(scope, 'databaseCaCertificates', `${certificates} PEM certificate(s), ${size} bytes`,
-      'allowed: one or more PEM certificates, at most 64 KiB (the regional RDS bundle, not the global one)');
   }
 }
