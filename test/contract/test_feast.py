@@ -198,17 +198,24 @@ def test_an_unknown_entity_gets_no_values_not_invented_ones(server):
 def test_online_latency_with_the_rendered_workers(server, entities):
     rng = numpy.random.default_rng(entities)
     session = requests.Session()
-    timings = []
+    timings, retried = [], 0
     for _ in range(1000):
         ids = [int(i) for i in rng.choice(ROWS, entities, replace=False)]
         started = time.perf_counter()
-        online(server, ids, session)
+        try:
+            online(server, ids, session)
+        except requests.ConnectionError:
+            # feast serve's gunicorn recycles a worker every 1000-1050 requests (Feast's --max-requests
+            # default); a keep-alive request that races the recycle is reset. Clients retry reads.
+            retried += 1
+            online(server, ids, session)
         timings.append((time.perf_counter() - started) * 1000)
+    assert retried <= 2
     timings.sort()
     p50, p99 = statistics.median(timings), timings[int(len(timings) * 0.99) - 1]
     workers = server.container['args'][server.container['args'].index('--workers') + 1]
     report(f'feast get-online-features, {entities} entit{"y" if entities == 1 else "ies"}/request, 1000 requests, '
-           f'{workers} worker(s): p50 {p50:.1f} ms, p99 {p99:.1f} ms')
+           f'{workers} worker(s): p50 {p50:.1f} ms, p99 {p99:.1f} ms, {retried} retried after a worker recycle')
     report(f'feast serve resident memory after the requests: {server.rss_mib():.0f} MiB')
     assert p99 < 2000
 
