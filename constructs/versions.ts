@@ -80,3 +80,15 @@ export const VALKEY_IMAGE: PinnedImage = {
   tag: '8.1.4',
   release: '8.1.4',
 };
+
+/**
+ * Dagster's image for the webserver and daemon (dagster, dagster-webserver, dagster-postgres,
+ * dagster-k8s, dagster-aws among its packages). 1.13.27 with libraries 0.29.27 is the newest
+ * release every part of which PyPI serves (dagster 1.13.29 has no dagster-webserver, dagster-k8s
+ * or dagster-aws of its own yet); code-location images must carry the same release.
+ */
+export const DAGSTER_IMAGE: PinnedImage = {
+  repository: 'docker.io/dagster/dagster-celery-k8s',
+  tag: '1.13.27',
+  release: '1.13.27',
+};

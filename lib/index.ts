@@ -27,3 +27,4 @@ export * from '../constructs/mlflow/migrate';
 export * from '../constructs/core/cron';
 export * from '../constructs/redis/redis-server';
 export * from '../constructs/feast/feast-feature-store';
+export * from '../constructs/dagster/dagster';

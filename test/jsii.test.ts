@@ -57,7 +57,8 @@ describeBuilt('the jsii assembly', () => {
       'DvcRemote', 'ExternalSecrets', 'PodIdentityRole', 'ComponentNamespace', 'SecretStoreGuard', 'AwsSecretStoreChart',
       'StackProfile', 'MlflowPermission', 'LoadBalancerScheme', 'KubernetesManifests',
       'Feast', 'FeastOptions', 'FeastFeatureStore', 'FeastFeatureStoreProps', 'FeastOnlineStoreOptions', 'FeastMaterializationOptions',
-      'FeastProvider', 'FeastRedisType', 'RedisServer', 'RedisServerProps',
+      'FeastProvider', 'FeastRedisType', 'RedisServer', 'RedisServerProps', 'Dagster', 'DagsterProps', 'DagsterCodeLocation',
+      'DagsterDatabaseTls',
     ]));
   });
 

@@ -55,7 +55,10 @@ export function serviceAccount(scope: Construct, id: string, name: string, label
   return new k8s.KubeServiceAccount(scope, id, { metadata: { name, labels, annotations }, automountServiceAccountToken: false });
 }
 
-/** A pod spec that meets Pod Security "restricted" and mounts no ServiceAccount token. */
+/**
+ * A pod spec that meets Pod Security "restricted" and mounts no ServiceAccount token, unless
+ * `spec` says otherwise (pods that call the Kubernetes API).
+ */
 export function restrictedPodSpec(serviceAccountName: string, spec: Omit<k8s.PodSpec, 'serviceAccountName' | 'securityContext'>,
   runAsId?: number): k8s.PodSpec {
   return {

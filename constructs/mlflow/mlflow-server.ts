@@ -13,7 +13,7 @@ import {
 import { httpProbes, resources, restrictedContainerSecurityContext, zoneSpread } from '../core/workload';
 import { imageRef, MLFLOW_IMAGE } from '../versions';
 import { allowedHosts } from './allowed-hosts';
-import { DB_BOOTSTRAP_SCRIPT } from './db-bootstrap';
+import { dbBootstrapScript } from '../core/db-bootstrap';
 import { MIGRATE_SCRIPT } from './migrate';
 
 /** Label a pod must carry, in one of the client namespaces, for the NetworkPolicy to let it reach MLflow. */
@@ -294,7 +294,7 @@ export class MlflowServer extends Chart {
     const bootstrap: k8s.Container[] = props.backendStoreAdminSecretName ? [{
       name: 'db-bootstrap',
       image: imageRef(MLFLOW_IMAGE),
-      command: ['python', '-c', DB_BOOTSTRAP_SCRIPT],
+      command: ['python', '-c', dbBootstrapScript('MLFLOW_BACKEND_STORE_URI')],
       env: [
         backendUri,
         ...['username', 'password'].map(key => ({

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
+import { Dagster } from '../../constructs/dagster/dagster';
 import { FeastFeatureStore } from '../../constructs/feast/feast-feature-store';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { RedisServer } from '../../constructs/redis/redis-server';
@@ -76,6 +77,18 @@ new FeastFeatureStore(standalone, 'Feast', {
 });
 const standaloneObjects = standalone.charts.flatMap(c => c.toJson());
 fs.writeFileSync(path.join(outdir, 'feast-standalone.json'), JSON.stringify(standaloneObjects, null, 1));
+
+// Dagster with one code location (the test's own code stands in for the location's image).
+const dagster = new Dagster(new cdk8s.App(), 'Dagster', {
+  namespace: CONTRACT.dagster.namespace,
+  databaseSecretName: CONTRACT.dagster.secretName,
+  databaseAdminSecretName: CONTRACT.dagster.adminSecretName,
+  computeLogBucket: CONTRACT.dagster.bucket,
+  s3EndpointUrl: CONTRACT.s3EndpointUrl,
+  awsRegion: CONTRACT.awsRegion,
+  codeLocations: [CONTRACT.dagster.location],
+});
+fs.writeFileSync(path.join(outdir, 'dagster.json'), JSON.stringify(dagster.toJson(), null, 1));
 
 // MLflow on AWS verifying the database server (its CA bundle is replaced by the test's own CA).
 const PLACEHOLDER_PEM = '-----BEGIN CERTIFICATE-----\nUExBQ0VIT0xERVI=\n-----END CERTIFICATE-----\n';

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the contract tests run: the pinned Python packages into .venv-contract, .venv-dvc
-# and .venv-feast (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
+# and .venv-feast, .venv-dagster (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
 # the local kube-apiserver (scripts/local-apiserver.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,3 +28,4 @@ install_venv .venv-contract test/contract/requirements.txt
 install_venv .venv-dvc test/contract/requirements-dvc.txt bin/dvc
 # Feast in its own venv too (its pandas, numpy and pyarrow pins clash with MLflow's).
 install_venv .venv-feast test/contract/requirements-feast.txt bin/feast
+install_venv .venv-dagster test/contract/requirements-dagster.txt bin/dagster-webserver

@@ -29,4 +29,11 @@ export const CONTRACT = {
     redisEndpoint: 'redis.feast.svc:6379',
     standaloneRegistry: 's3://contract-feast/standalone/registry.pb',
   },
+  dagster: {
+    namespace: 'dagster',
+    bucket: 'contract-dagster',
+    secretName: 'dagster-db',
+    adminSecretName: 'dagster-db-admin',
+    location: { name: 'demo', image: 'contract/dagster-demo:1', module: 'contract_dagster_demo' },
+  },
 };

@@ -26,8 +26,12 @@ def find(objects, kind):
 
 
 def container_env(container, secrets, mounts=None):
-    """The container's environment as the kubelet builds it (secretKeyRef resolved from `secrets`)."""
+    """The container's environment as the kubelet builds it: first every key of the Secrets in
+    `envFrom`, then `env` (secretKeyRef resolved from `secrets`), which wins on a clash."""
     env = {}
+    for source in container.get('envFrom', []):
+        assert set(source) == {'secretRef'}, f'envFrom: only secretRef is emulated, not {source}'
+        env.update(secrets[source['secretRef']['name']])
     for var in container.get('env', []):
         if 'value' in var:
             env[var['name']] = at_host_paths(expand(var['value'], env), container, mounts)

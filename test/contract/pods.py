@@ -172,9 +172,12 @@ def run_server(spec, secrets, ready_timeout=180, configmaps=None, bin_dirs=(), e
     run_init_containers(spec, secrets, mounts, configmaps=configmaps, bin_dirs=bin_dirs)
     container = spec['containers'][0]
     env = process_env(container, secrets, mounts, bin_dirs, extra_env)
-    port = probe_port(container)
-    local_port = free_port()
-    argv = _bind_loopback(k8s.argv(container, env, mounts), port, local_port) + list(extra_args)
+    # A container with neither ports nor a readiness probe (a daemon) listens nowhere.
+    listens = 'readinessProbe' in container or container.get('ports')
+    port = probe_port(container) if listens else None
+    local_port = free_port() if listens else None
+    argv = k8s.argv(container, env, mounts)
+    argv = (_bind_loopback(argv, port, local_port) if listens else argv) + list(extra_args)
     is_ready = (lambda: ready(local_port, env)) if ready else _ready_http(container, local_port)
     log = tempfile.NamedTemporaryFile(prefix=f'contract-{name}-', suffix='.log', delete=False)
     started = time.monotonic()
@@ -187,7 +190,7 @@ def run_server(spec, secrets, ready_timeout=180, configmaps=None, bin_dirs=(), e
             if time.monotonic() > deadline:
                 raise TimeoutError(f'{name} not ready after {ready_timeout}s:\n{open(log.name).read()[-3000:]}')
             time.sleep(0.2)
-        if route:
+        if route and listens:
             route(port, local_port)
         yield RunningServer(spec, container, port, local_port, started, time.monotonic(), mounts, proc, log.name)
     finally:

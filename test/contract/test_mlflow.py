@@ -209,5 +209,5 @@ def test_tables_an_earlier_release_created_as_master_are_handed_over(objects, se
 def test_db_bootstrap_refuses_a_uri_with_the_master_user(objects, services, endpoints):
     master = services['create_rds_database']('sameuser')
     secrets = rds_secrets(endpoints, master, master['username'], server_password=master['password'])
-    with pytest.raises(RuntimeError, match='the backend URI uses the admin role'):
+    with pytest.raises(RuntimeError, match='the URI uses the admin role'):
         run_init_containers(pod_spec_of(objects), secrets)

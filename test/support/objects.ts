@@ -3,6 +3,7 @@ import {
   AwsSecretStoreChart, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer,
   RestrictedNamespace, StackProfile,
 } from '../../lib';
+import { buildDagsterExample } from '../../examples/dagster-on-any-cluster';
 import { buildFeastExample } from '../../examples/feast-on-any-cluster';
 import { renderHelmReleases } from './helm';
 import { PROFILES, synthReference } from './synth';
@@ -33,6 +34,7 @@ export function standaloneCharts(): SourcedObject[] {
   });
   // Feast with the in-cluster Redis (the example for any cluster), and in PRODUCTION against a managed Redis Cluster.
   buildFeastExample(app);
+  buildDagsterExample(app);
   new FeastFeatureStore(app, 'FeastProd', {
     namespace: 'team-b', project: 'demo', profile: StackProfile.PRODUCTION, registryPath: 's3://bucket/feast/registry.pb',
     onlineStore: {

@@ -1,7 +1,9 @@
 /**
  * Script of the `db-bootstrap` init container, which alone sees the database admin credentials.
+ * Every component with a PostgreSQL database of its own runs it (MLflow, Dagster); `uriVariable`
+ * names the environment variable holding the component's URI (user, password, host, database).
  *
- * It makes the user of MLflow's backend URI a login role that owns MLflow's database and nothing
+ * It makes the user of the component's URI a login role that owns the component's database and nothing
  * else: created if missing, its password set from the URI (so a new password takes effect at the
  * next rollout), no superuser/createrole/createdb, CONNECT on the database revoked from PUBLIC (so
  * the roles of other components on a shared instance cannot connect to it, and this role cannot
@@ -9,14 +11,15 @@
  * are handed over, so migrations keep working as the new owner. Runs under an advisory lock, so
  * replicas starting together take turns; every step is idempotent.
  */
-export const DB_BOOTSTRAP_SCRIPT = [
+export function dbBootstrapScript(uriVariable: string): string {
+  return [
   'import os, sys, psycopg2',
   'from psycopg2 import sql',
   'from sqlalchemy.engine import make_url',
-  'app = make_url(os.environ["MLFLOW_BACKEND_STORE_URI"])',
+  `app = make_url(os.environ["${uriVariable}"])`,
   'admin = os.environ["DB_ADMIN_USERNAME"]',
   'if app.username == admin:',
-  '    sys.exit("db-bootstrap: the backend URI uses the admin role; give MLflow a role of its own")',
+  '    sys.exit("db-bootstrap: the URI uses the admin role; give the component a role of its own")',
   'tls = {k: app.query[k] for k in ("sslmode", "sslrootcert") if k in app.query}',
   'conn = psycopg2.connect(host=app.host, port=app.port or 5432, dbname=app.database, user=admin,',
   '                        password=os.environ["DB_ADMIN_PASSWORD"], **tls)',
@@ -50,3 +53,4 @@ export const DB_BOOTSTRAP_SCRIPT = [
   '    cur.execute(sql.SQL("ALTER TYPE public.{} OWNER TO {}").format(sql.Identifier(name), role))',
   'print(f"db-bootstrap: {app.username} owns database {app.database}; {len(moved)} objects handed over")',
 ].join('\n');
+}

@@ -1,0 +1,60 @@
+"""Run inside .venv-dagster (the pinned Dagster): checks a rendered dagster.yaml with Dagster's own code.
+
+usage: dagster_instance.py validate DAGSTER_HOME     -> loads the instance config and validates every
+       configurable class in it (storage, run coordinator, K8sRunLauncher, S3ComputeLogManager) against
+       that class's config schema; prints JSON, exits 1 on the first invalid section
+usage: dagster_instance.py run-job DAGSTER_HOME IMAGE -> the Kubernetes Job dagster-k8s would create for
+       a run with this configuration, as JSON
+"""
+import importlib
+import json
+import sys
+
+import yaml
+from dagster._config import process_config
+from dagster._core.instance.config import dagster_instance_config
+from dagster._serdes.config_class import ConfigurableClassData
+
+
+def validate(home):
+    config, _ = dagster_instance_config(home)
+    checked = {}
+    for section in ('run_coordinator', 'run_launcher', 'compute_logs'):
+        data = ConfigurableClassData(config[section]['module'], config[section]['class'], yaml.safe_dump(config[section].get('config', {})))
+        klass = getattr(importlib.import_module(data.module_name), data.class_name)
+        result = process_config(klass.config_type(), config[section].get('config', {}))
+        if not result.success:
+            print(json.dumps({'section': section, 'errors': [e.message for e in result.errors]}))
+            sys.exit(1)
+        checked[section] = data.class_name
+    from dagster_postgres import PostgresRunStorage
+    storage = process_config(PostgresRunStorage.config_type(), config['storage']['postgres'])
+    if not storage.success:
+        print(json.dumps({'section': 'storage', 'errors': [e.message for e in storage.errors]}))
+        sys.exit(1)
+    checked['storage'] = 'postgres'
+    print(json.dumps(checked))
+
+
+def run_job(home, image):
+    from dagster_k8s.job import DagsterK8sJobConfig, UserDefinedDagsterK8sConfig, construct_dagster_k8s_job
+    from dagster_k8s.launcher import K8sRunLauncher
+    from kubernetes import client
+    config, _ = dagster_instance_config(home)
+    c = process_config(K8sRunLauncher.config_type(), config['run_launcher']['config']).value
+    job_config = DagsterK8sJobConfig(
+        job_image=image, dagster_home=c['dagster_home'], image_pull_policy=c['image_pull_policy'],
+        instance_config_map=c['instance_config_map'], env_secrets=c['env_secrets'], env_vars=c['env_vars'],
+        volume_mounts=c['volume_mounts'], volumes=c['volumes'], labels=c['labels'], resources=c['resources'],
+        security_context=c['security_context'], service_account_name=c['service_account_name'])
+    job = construct_dagster_k8s_job(job_config, ['dagster', 'api', 'execute_run', '{}'], 'dagster-run-contract',
+                                    user_defined_k8s_config=UserDefinedDagsterK8sConfig.from_dict(c['run_k8s_config']),
+                                    component='run_worker')
+    body = client.ApiClient().sanitize_for_serialization(job)
+    body.update({'apiVersion': 'batch/v1', 'kind': 'Job'})
+    body['metadata']['namespace'] = c['job_namespace']
+    print(json.dumps(body))
+
+
+if __name__ == '__main__':
+    {'validate': lambda: validate(sys.argv[2]), 'run-job': lambda: run_job(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

@@ -1,0 +1,140 @@
+import * as cdk8s from 'cdk8s';
+import { parse } from 'yaml';
+import { DAGSTER_IMAGE, Dagster, DagsterProps, StackProfile } from '../lib';
+import { podSpecsOf, restrictedViolations } from './support/pod-security';
+
+const REQUIRED: DagsterProps = {
+  databaseSecretName: 'dagster-db',
+  computeLogBucket: 'compute-logs',
+  codeLocations: [{ name: 'etl', image: 'registry.example.com/etl:1', module: 'etl.definitions' }],
+};
+const dagster = (props: Partial<DagsterProps> = {}) => new Dagster(new cdk8s.App(), 'Dagster', { ...REQUIRED, ...props });
+const ofKind = (c: cdk8s.Chart, kind: string) => c.toJson().filter((o: any) => o.kind === kind);
+const named = (c: cdk8s.Chart, kind: string, name: string) => ofKind(c, kind).find((o: any) => o.metadata.name === name);
+const container = (d: any) => d.spec.template.spec.containers[0];
+
+describe('Dagster with one code location', () => {
+  const c = dagster();
+  const instance = parse(named(c, 'ConfigMap', 'dagster-instance').data['dagster.yaml']);
+
+  test('every Dagster part runs the one pinned release', () => {
+    for (const name of ['dagster-webserver', 'dagster-daemon']) {
+      expect(container(named(c, 'Deployment', name)).image).toBe(`docker.io/dagster/dagster-celery-k8s:${DAGSTER_IMAGE.release}`);
+    }
+  });
+
+  test('the webserver serves on 0.0.0.0 with the mounted workspace, probed on /server_info', () => {
+    const web = container(named(c, 'Deployment', 'dagster-webserver'));
+    expect([...web.command, ...web.args]).toEqual(['dagster-webserver', '--host', '0.0.0.0', '--port', '3000', '-w', '/dagster-workspace/workspace.yaml']);
+    expect(web.readinessProbe.httpGet).toEqual({ path: '/server_info', port: 'http' });
+  });
+
+  test('exactly one daemon, replaced rather than rolled', () => {
+    const daemon = named(c, 'Deployment', 'dagster-daemon');
+    expect(daemon.spec.replicas).toBe(1);
+    expect(daemon.spec.strategy).toEqual({ type: 'Recreate' });
+    expect([...container(daemon).command, ...container(daemon).args]).toEqual(['dagster-daemon', 'run', '-w', '/dagster-workspace/workspace.yaml']);
+    expect(container(daemon).livenessProbe.exec.command).toEqual(['dagster-daemon', 'liveness-check']);
+  });
+
+  test('each code location is a gRPC server listed in workspace.yaml by its Service', () => {
+    const code = named(c, 'Deployment', 'dagster-etl');
+    expect([...container(code).command, ...container(code).args]).toEqual(['dagster', 'api', 'grpc', '--host', '0.0.0.0', '--port', '3030',
+      '--module-name', 'etl.definitions']);
+    expect(container(code).env).toContainEqual({ name: 'DAGSTER_CURRENT_IMAGE', value: 'registry.example.com/etl:1' });
+    expect(named(c, 'Service', 'dagster-etl').spec.ports[0].port).toBe(3030);
+    expect(parse(named(c, 'ConfigMap', 'dagster-workspace').data['workspace.yaml'])).toEqual({
+      load_from: [{ grpc_server: { host: 'dagster-etl', port: 3030, location_name: 'etl' } }],
+    });
+  });
+
+  test('dagster.yaml: PostgreSQL from the environment, queued runs, the Kubernetes run launcher, compute logs on S3', () => {
+    expect(instance.storage.postgres.postgres_db).toEqual({
+      username: { env: 'DAGSTER_PG_USERNAME' }, password: { env: 'DAGSTER_PG_PASSWORD' }, hostname: { env: 'DAGSTER_PG_HOST' },
+      db_name: { env: 'DAGSTER_PG_DB' }, port: { env: 'DAGSTER_PG_PORT' }, params: { sslmode: 'require' }, scheme: 'postgresql+psycopg2',
+    });
+    expect(instance.run_coordinator).toMatchObject({ class: 'QueuedRunCoordinator', config: { max_concurrent_runs: 1 } });
+    expect(instance.run_launcher).toMatchObject({ module: 'dagster_k8s', class: 'K8sRunLauncher', config: {
+      job_namespace: 'dagster', service_account_name: 'dagster-run', env_secrets: ['dagster-db'], instance_config_map: 'dagster-instance',
+    } });
+    expect(instance.compute_logs).toMatchObject({ class: 'S3ComputeLogManager', config: { bucket: 'compute-logs', prefix: 'dagster/compute-logs' } });
+    expect(instance.telemetry).toEqual({ enabled: false });
+  });
+
+  test('run pods are as hardened as the others, by the launcher\'s own settings', () => {
+    const config = instance.run_launcher.config;
+    expect(config.security_context).toMatchObject({ run_as_non_root: true, allow_privilege_escalation: false, read_only_root_filesystem: true,
+      capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' } });
+    expect(config.run_k8s_config.pod_spec_config).toMatchObject({ automount_service_account_token: false,
+      security_context: { run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } } });
+    expect(config.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '512Mi' } });
+  });
+
+  test('every pod meets Pod Security "restricted"; only the API clients (webserver, daemon) mount a token', () => {
+    const pods = c.toJson().filter((o: any) => o.kind === 'Deployment');
+    expect(pods).toHaveLength(3);
+    expect(pods.flatMap(podSpecsOf).flatMap(restrictedViolations)).toEqual([]);
+    expect(Object.fromEntries(pods.map((d: any) => [d.metadata.name, d.spec.template.spec.automountServiceAccountToken])))
+      .toEqual({ 'dagster-webserver': true, 'dagster-daemon': true, 'dagster-etl': false });
+  });
+
+  test('the run launcher\'s Role has only the verbs dagster-k8s calls, bound to the daemon and webserver', () => {
+    expect(named(c, 'Role', 'dagster-run-launcher').rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'list'] },
+      { apiGroups: ['batch'], resources: ['jobs/status'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['delete', 'list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+    ]);
+    expect(named(c, 'RoleBinding', 'dagster-run-launcher').subjects.map((s: any) => s.name)).toEqual(['dagster-daemon', 'dagster-webserver']);
+  });
+
+  test('code servers admit only the webservers, the daemon and run pods', () => {
+    const from = named(c, 'NetworkPolicy', 'dagster-etl').spec.ingress[0].from.map((p: any) => p.podSelector.matchLabels['app.kubernetes.io/instance']);
+    expect(from).toEqual(['dagster-daemon', 'dagster-webserver', 'dagster-read-only', 'dagster-run']);
+    const runLabels = parse(named(c, 'ConfigMap', 'dagster-instance').data['dagster.yaml']).run_launcher.config.labels;
+    expect(runLabels['app.kubernetes.io/instance']).toBe('dagster-run');
+  });
+
+  test('one webserver and no disruption budget in DEVELOPMENT', () => {
+    expect(named(c, 'Deployment', 'dagster-webserver').spec.replicas).toBe(1);
+    expect(ofKind(c, 'PodDisruptionBudget')).toEqual([]);
+  });
+});
+
+describe('Dagster in PRODUCTION with a read-only webserver and a database admin', () => {
+  const c = dagster({ profile: StackProfile.PRODUCTION, readOnlyWebserver: true, databaseAdminSecretName: 'dagster-db-admin' });
+
+  test('two webservers of each kind, spread and budgeted; the read-only one cannot launch', () => {
+    for (const name of ['dagster-webserver', 'dagster-read-only']) {
+      expect(named(c, 'Deployment', name).spec.replicas).toBe(2);
+      expect(named(c, 'PodDisruptionBudget', name)).toBeDefined();
+    }
+    expect(container(named(c, 'Deployment', 'dagster-read-only')).args).toContain('--read-only');
+    expect(container(named(c, 'Deployment', 'dagster-webserver')).args).not.toContain('--read-only');
+  });
+
+  test('only the daemon\'s db-bootstrap init container sees the admin Secret', () => {
+    const readers = c.toJson().flatMap(podSpecsOf).flatMap((p: any) => [...(p.initContainers ?? []), ...p.containers])
+      .filter((ct: any) => JSON.stringify(ct.env ?? []).includes('dagster-db-admin')).map((ct: any) => ct.name);
+    expect(readers).toEqual(['db-bootstrap']);
+  });
+});
+
+describe('bad input fails at synth', () => {
+  const location = REQUIRED.codeLocations![0];
+  test.each([
+    ['two code locations with one name', { codeLocations: [location, { ...location }] }, /^Dagster: invalid prop 'codeLocations\[1\].name' = "etl"; allowed: a name no other code location has/],
+    ['a port of 0', { codeLocations: [{ ...location, port: 0 }] }, /invalid prop 'codeLocations\[0\].port' = 0; allowed: a TCP port, 1-65535/],
+    ['a port above 65535', { codeLocations: [{ ...location, port: 70000 }] }, /'codeLocations\[0\].port' = 70000/],
+    ['the webserver\'s port', { codeLocations: [{ ...location, port: 3000 }] }, /allowed: any port but the webserver's 3000/],
+    ['max concurrent runs of 0', { maxConcurrentRuns: 0 }, /^Dagster: invalid prop 'maxConcurrentRuns' = 0; allowed: a whole number of at least 1/],
+    ['two daemons', { daemonReplicas: 2 }, /^Dagster: invalid prop 'daemonReplicas' = 2; allowed: 1; a second daemon/],
+    ['a code location without an image', { codeLocations: [{ ...location, image: '' }] }, /invalid prop 'codeLocations\[0\].image' = ""; allowed: the image/],
+    ['a code location with both module and package', { codeLocations: [{ ...location, packageName: 'etl' }] }, /allowed: exactly one of module and packageName/],
+    ['a code location name with "_"', { codeLocations: [{ ...location, name: 'my_etl' }] }, /invalid prop 'codeLocations\[0\].name' = "my_etl"; allowed: an RFC 1123 DNS label/],
+    ['one webserver in PRODUCTION', { profile: StackProfile.PRODUCTION, webserverReplicas: 1 }, /'webserverReplicas' = 1; allowed: at least 2 in PRODUCTION/],
+  ])('%s', (_name, props, message) => {
+    expect(() => dagster(props as Partial<DagsterProps>)).toThrow(message);
+  });
+});
