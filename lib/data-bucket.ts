@@ -24,6 +24,8 @@ export interface DataBucketOptions {
   readonly accessLogsPrefix: string;
   /** Days after which noncurrent versions are deleted; kept forever when unset. */
   readonly noncurrentVersionExpirationDays?: number;
+  /** Days after which objects expire (logs, not data); kept forever when unset. */
+  readonly expirationDays?: number;
 }
 
 const ACCESS_LOGS_BY_POLICY = '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy';
@@ -78,6 +80,9 @@ export function createDataBucket(scope: Construct, id: string, options: DataBuck
     removalPolicy: RemovalPolicy.RETAIN,
     lifecycleRules: [
       { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ...(options.expirationDays !== undefined
+        ? [{ id: 'expire-objects', expiration: Duration.days(options.expirationDays) }]
+        : []),
       ...(options.noncurrentVersionExpirationDays !== undefined
         ? [{ id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(options.noncurrentVersionExpirationDays) }]
         : []),

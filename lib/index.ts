@@ -6,6 +6,8 @@ export * from './dvc-remote';
 export * from './data-bucket';
 export * from './mlflow';
 export * from './feast';
+export * from './dagster';
+export * from './component-database';
 export * from './identifiers';
 export * from './mlops-stack';
 export * from './manifests';

@@ -7,6 +7,7 @@ import { ComponentNamespace } from '../constructs/core/namespace';
 import { guardStackAgainstClashes } from './clashes';
 import { MlopsCluster } from './cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc-remote';
+import { DagsterOnAws, DagsterOptions } from './dagster';
 import { ExternalSecrets } from './external-secrets';
 import { Feast, FeastOptions } from './feast';
 import { Mlflow, MlflowOptions } from './mlflow';
@@ -45,11 +46,16 @@ export interface MlopsStackProps extends StackProps {
    * @default - sized by `profile`, in-cluster only
    */
   readonly feast?: FeastOptions;
+  /**
+   * Settings of Dagster (webserver, daemon, code locations, PostgreSQL, compute logs).
+   * @default - sized by `profile`, no code locations yet, in-cluster only
+   */
+  readonly dagster?: DagsterOptions;
 }
 
 /**
  * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
- * of the stack wired to it (DVC remote, MLflow, Feast), each in its own namespace. Each part is exposed so that users can extend or replace it.
+ * of the stack wired to it (DVC remote, MLflow, Feast, Dagster), each in its own namespace. Each part is exposed so that users can extend or replace it.
  */
 export class MlopsStack extends Stack {
   /** The profile every default was taken from. */
@@ -68,13 +74,19 @@ export class MlopsStack extends Stack {
   public readonly mlflow: Mlflow;
   /** Feast: online store, registry and offline bucket, feature server, materialization. */
   public readonly feast: Feast;
+  /** Dagster: database, compute-log bucket, webserver, daemon, code locations. */
+  public readonly dagster: DagsterOnAws;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
     guardStackAgainstClashes(this);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
     // One namespace per component, so no component's pods can run as another's ServiceAccount.
-    this.namespaces = { mlflow: props.mlflow?.namespace ?? 'mlflow', feast: props.feast?.namespace ?? 'feast' };
+    this.namespaces = {
+      mlflow: props.mlflow?.namespace ?? 'mlflow',
+      feast: props.feast?.namespace ?? 'feast',
+      dagster: props.dagster?.namespace ?? 'dagster',
+    };
     for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
 
     this.platform = new MlopsCluster(this, 'Platform', {
@@ -121,6 +133,17 @@ export class MlopsStack extends Stack {
       accessLogsBucket: this.dvc.accessLogsBucket,
     });
     this.feast.manifest.node.addDependency(workloadNamespace);
+
+    this.dagster = new DagsterOnAws(this, 'Dagster', {
+      ...props.dagster,
+      cluster: this.cluster,
+      vpc: this.platform.vpc,
+      externalSecrets: this.externalSecrets,
+      namespace: this.namespaces.dagster,
+      profile: this.profile,
+      accessLogsBucket: this.dvc.accessLogsBucket,
+    });
+    this.dagster.manifest.node.addDependency(workloadNamespace);
   }
 
   /**

@@ -1,7 +1,9 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { parse } from 'yaml';
-import { DAGSTER_IMAGE, Dagster, DagsterProps, StackProfile } from '../lib';
+import { DAGSTER_IMAGE, Dagster, DagsterProps, KubernetesManifests, StackProfile } from '../lib';
 import { podSpecsOf, restrictedViolations } from './support/pod-security';
+import { synthReference } from './support/synth';
 
 const REQUIRED: DagsterProps = {
   databaseSecretName: 'dagster-db',
@@ -136,5 +138,56 @@ describe('bad input fails at synth', () => {
     ['one webserver in PRODUCTION', { profile: StackProfile.PRODUCTION, webserverReplicas: 1 }, /'webserverReplicas' = 1; allowed: at least 2 in PRODUCTION/],
   ])('%s', (_name, props, message) => {
     expect(() => dagster(props as Partial<DagsterProps>)).toThrow(message);
+  });
+});
+
+describe('Dagster on AWS', () => {
+  describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s', profile => {
+    const { stack, template } = synthReference(profile);
+    const production = profile === StackProfile.PRODUCTION;
+    const logicalId = (c: any) => stack.getLogicalId(c.node.defaultChild ?? c);
+
+    test('its own PostgreSQL instance, the same component database as MLflow\'s', () => {
+      template.hasResource('AWS::RDS::DBInstance', {
+        DeletionPolicy: 'Snapshot',
+        Properties: Match.objectLike({
+          DBInstanceIdentifier: 'mlopsstack-dagster', DBName: 'dagster', StorageEncrypted: true,
+          DBInstanceClass: production ? 'db.m7g.large' : 'db.t4g.micro', MultiAZ: production,
+        }),
+      });
+      expect(Object.keys(template.findResources('AWS::RDS::DBInstance'))).toHaveLength(2);
+    });
+
+    test('compute logs: encrypted, retained, expiring after 90 days', () => {
+      template.hasResource('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        Properties: Match.objectLike({
+          LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'expire-objects', ExpirationInDays: 90, Status: 'Enabled' })]) },
+          BucketEncryption: Match.anyValue(),
+        }),
+      });
+      expect(logicalId(stack.dagster.computeLogBucket)).toBe('DagsterComputeLogs43F569E6');
+    });
+
+    test('the webserver reads and run pods write compute logs; the daemon has no AWS role', () => {
+      const statementsOf = (role: any) => {
+        const policy = Object.values(template.findResources('AWS::IAM::Policy')).find((p: any) =>
+          JSON.stringify(p.Properties.Roles) === JSON.stringify([{ Ref: logicalId(role) }])) as any;
+        return policy.Properties.PolicyDocument.Statement.map((st: any) => [st.Action].flat().sort().join(','));
+      };
+      expect(statementsOf(stack.dagster.webserverIdentity.role)).toEqual(['s3:ListBucket', 's3:GetObject', 'kms:Decrypt']);
+      expect(statementsOf(stack.dagster.runIdentity.role)).toEqual(['s3:ListBucket', 's3:DeleteObject,s3:GetObject,s3:PutObject',
+        'kms:Decrypt,kms:GenerateDataKey']);
+      const accounts = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation')).map((a: any) => a.Properties.ServiceAccount);
+      expect(accounts).not.toContain('dagster-daemon');
+    });
+
+    test('the database Secret carries every variable dagster.yaml names, rendered in the cluster', () => {
+      const objects = KubernetesManifests.fromStack(stack).map(o => o.object).filter(o => o.metadata?.namespace === 'dagster');
+      const secret = objects.find(o => o.kind === 'ExternalSecret' && o.metadata.name === 'dagster-db');
+      expect(Object.keys(secret.spec.target.template.data).sort()).toEqual(['DAGSTER_PG_DB', 'DAGSTER_PG_HOST', 'DAGSTER_PG_PASSWORD',
+        'DAGSTER_PG_PORT', 'DAGSTER_PG_URI', 'DAGSTER_PG_USERNAME']);
+      expect(stack.dagster.webserverUrl).toBe('http://dagster-webserver.dagster.svc:3000');
+    });
   });
 });

@@ -42,13 +42,13 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
   const resources = synthReference(profile).template.toJSON().Resources;
   const chain = longestChain(resources).map(id => id.replace(/[0-9A-F]{8}$/, ''));
   // First the node pool (with NetworkPolicy enforcement) and the namespaces, in parallel; then the
-  // operator, its store, and the components side by side (MLflow, Feast): neither waits for the other.
+  // operator, its store, and the components side by side (MLflow, Feast, Dagster): none waits for another.
   expect(chain.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
-  expect(['PlatformClusterMlflowChart', 'PlatformClusterFeastChart']).toContain(chain[3]);
+  expect(['PlatformClusterMlflowChart', 'PlatformClusterFeastChart', 'PlatformClusterDagsterChart']).toContain(chain[3]);
   const all = chains(resources);
-  const componentChains = [...all.entries()].filter(([k]) => /^PlatformCluster(Mlflow|Feast)Chart/.test(k))
+  const componentChains = [...all.entries()].filter(([k]) => /^PlatformCluster(Mlflow|Feast|Dagster)Chart/.test(k))
     .map(([, c]) => c.map(x => x.replace(/[0-9A-F]{8}$/, '')));
-  expect(componentChains).toHaveLength(2);
+  expect(componentChains).toHaveLength(3);
   for (const c of componentChains) {
     expect(c).toHaveLength(4);
     expect(c.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);

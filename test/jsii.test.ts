@@ -58,7 +58,7 @@ describeBuilt('the jsii assembly', () => {
       'StackProfile', 'MlflowPermission', 'LoadBalancerScheme', 'KubernetesManifests',
       'Feast', 'FeastOptions', 'FeastFeatureStore', 'FeastFeatureStoreProps', 'FeastOnlineStoreOptions', 'FeastMaterializationOptions',
       'FeastProvider', 'FeastRedisType', 'RedisServer', 'RedisServerProps', 'Dagster', 'DagsterProps', 'DagsterCodeLocation',
-      'DagsterDatabaseTls',
+      'DagsterDatabaseTls', 'DagsterOnAws', 'DagsterOptions', 'DagsterOnAwsProps',
     ]));
   });
 

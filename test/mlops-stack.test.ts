@@ -110,7 +110,7 @@ describe('the EKS cluster', () => {
   test('each component namespace enforces, audits and warns on Pod Security "restricted" and denies ingress by default', () => {
     const objects = KubernetesManifests.fromStack(dev.stack).map(o => o.object);
     const namespaces = objects.filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['external-secrets', 'feast', 'mlflow']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['dagster', 'external-secrets', 'feast', 'mlflow']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
         .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
@@ -135,7 +135,8 @@ describe('the EKS cluster', () => {
     // And each pod identity is bound in its component's namespace.
     const associations = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation')) as any[];
     expect(associations.map(a => `${a.Properties.Namespace}/${a.Properties.ServiceAccount}`).sort())
-      .toEqual(['external-secrets/external-secrets', 'feast/feast', 'feast/feast-materializer', 'mlflow/mlflow']);
+      .toEqual(['dagster/dagster-run', 'dagster/dagster-webserver', 'external-secrets/external-secrets', 'feast/feast',
+        'feast/feast-materializer', 'mlflow/mlflow']);
   });
 });
 

@@ -42,6 +42,11 @@ const OURS = [
   'MlopsStack/Feast/ServerIdentity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<FeastDataBA04A5BE.Arn>/registry/*]',
   'MlopsStack/Feast/OnlineStore :: AwsSolutions::AwsSolutions-AEC5',
   'MlopsStack/Feast/OnlineStoreAuthToken/Resource :: AwsSolutions::AwsSolutions-SMG4',
+  'MlopsStack/Dagster/Database/Resource :: AwsSolutions::AwsSolutions-RDS11',
+  'MlopsStack/Dagster/Database/Secret/Resource :: AwsSolutions::AwsSolutions-SMG4',
+  'MlopsStack/Dagster/DatabaseServerCredentials/Resource :: AwsSolutions::AwsSolutions-SMG4',
+  'MlopsStack/Dagster/RunIdentity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DagsterComputeLogs43F569E6.Arn>/dagster/compute-logs/*]',
+  'MlopsStack/Dagster/WebserverIdentity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DagsterComputeLogs43F569E6.Arn>/dagster/compute-logs/*]',
 ];
 
 // The cheap DEVELOPMENT database and online store are single-AZ (the database also deletable);
@@ -50,11 +55,14 @@ const DEVELOPMENT_ONLY = [
   'MlopsStack/Mlflow/Database/Resource :: AwsSolutions::AwsSolutions-RDS10',
   'MlopsStack/Mlflow/Database/Resource :: AwsSolutions::AwsSolutions-RDS3',
   'MlopsStack/Feast/OnlineStore :: AwsSolutions::AwsSolutions-AEC4',
+  'MlopsStack/Dagster/Database/Resource :: AwsSolutions::AwsSolutions-RDS10',
+  'MlopsStack/Dagster/Database/Resource :: AwsSolutions::AwsSolutions-RDS3',
 ];
 
 // Enhanced Monitoring (PRODUCTION only) runs with the AWS managed role policy RDS documents.
 const PRODUCTION_ONLY = [
   'MlopsStack/Mlflow/Database/MonitoringRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+  'MlopsStack/Dagster/Database/MonitoringRole/Resource :: AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
 ];
 
 // Recorded by aws-cdk-lib itself (stack.availabilityZones, ec2.FlowLog), pinned so an upgrade

@@ -20,7 +20,7 @@ describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profil
 
   test('the namespaces enforce Pod Security "restricted"', () => {
     const namespaces = docs.map(d => parse(d)).filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['external-secrets', 'feast', 'mlflow']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['dagster', 'external-secrets', 'feast', 'mlflow']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     }
@@ -28,7 +28,7 @@ describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profil
 
   test('the secret store serves only the component namespaces', () => {
     const store = docs.map(d => parse(d)).find(o => o.kind === 'ClusterSecretStore');
-    expect(store.spec.conditions).toEqual([{ namespaces: ['feast', 'mlflow'] }]);
+    expect(store.spec.conditions).toEqual([{ namespaces: ['dagster', 'feast', 'mlflow'] }]);
     expect(store.spec.provider.aws).toEqual({ service: 'SecretsManager', region: '${Ref:AWS::Region}' });
   });
 });

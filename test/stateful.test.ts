@@ -23,6 +23,11 @@ const PINNED_LOGICAL_IDS = {
   DvcRemoteAccessLogsB81CB56D: 'AWS::S3::Bucket',
   DvcRemoteBucket9380F5B1: 'AWS::S3::Bucket',
   DvcRemoteKeyD7308BAF: 'AWS::KMS::Key',
+  DagsterComputeLogs43F569E6: 'AWS::S3::Bucket',
+  DagsterDataKeyED0E26E7: 'AWS::KMS::Key',
+  DagsterDatabase52C30A79: 'AWS::RDS::DBInstance',
+  DagsterDatabaseServerCredentials883F4C62: 'AWS::SecretsManager::Secret',
+  MlopsStackDagsterDatabaseSecret8D2B0FEE853fe476eeba2ae847b86c46f1a9a0a5: 'AWS::SecretsManager::Secret',
   FeastDataBA04A5BE: 'AWS::S3::Bucket',
   FeastDataKey95E0A673: 'AWS::KMS::Key',
   FeastOnlineStoreAuthToken18C1C5E8: 'AWS::SecretsManager::Secret',
@@ -70,7 +75,7 @@ describe('stateful resources', () => {
       expect(ids('AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(4);
       expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
-        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
+        'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterDagsterChart8CF4D463', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
       ].sort());
     }
   });
@@ -87,6 +92,8 @@ describe('stateful resources', () => {
       endpointAccess: eks.EndpointAccess.PUBLIC_AND_PRIVATE.onlyFrom('203.0.113.0/24'),
       dvc: { noncurrentVersionExpirationDays: 30, remoteName: 'team' },
       mlflow: { name: 'tracking', namespace: 'ml-platform', clientNamespaces: ['training'], replicas: 2, workers: 3 },
+      dagster: { name: 'orchestration', namespace: 'ml-orchestration', maxConcurrentRuns: 3, readOnlyWebserver: true,
+        codeLocations: [{ name: 'etl', image: 'registry.example.com/etl:1', module: 'etl.definitions' }] },
       feast: { name: 'features', namespace: 'ml-features', project: 'shop', clientNamespaces: ['training'], replicas: 2, materializationSchedule: '*/30 * * * *' },
     }).template.toJSON();
     const before = statefulResources(dev);

@@ -284,7 +284,8 @@ export class Dagster extends Chart {
       envFrom,
       ports: [{ name: 'http', containerPort: DAGSTER_WEBSERVER_PORT, protocol: 'TCP' }],
       ...httpProbes('/server_info', 'http', 180),
-      resources: resources('100m', '512Mi'),
+      // Measured by the contract test: about 165 MiB resident after loading a location and a run.
+      resources: resources('100m', '384Mi'),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     });
@@ -360,7 +361,8 @@ export class Dagster extends Chart {
               envFrom,
               // Fails when the daemons stop writing heartbeats (after about 5 minutes).
               livenessProbe: { exec: { command: ['dagster-daemon', 'liveness-check'] }, initialDelaySeconds: 300, periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 3 },
-              resources: resources('100m', '512Mi'),
+              // Measured by the contract test: about 140 MiB resident while dequeuing and launching.
+              resources: resources('100m', '384Mi'),
               securityContext: restrictedContainerSecurityContext(),
               volumeMounts: mounts,
             }],

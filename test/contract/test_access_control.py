@@ -124,3 +124,30 @@ def test_a_namespace_cannot_claim_another_namespace_s_name_label(cluster):
     cluster.apply([forged])
     got = json.loads(cluster.kubectl('get', 'namespace', 'forged', '-o', 'json').stdout)
     assert got['metadata']['labels']['kubernetes.io/metadata.name'] == 'forged'
+
+
+def service_account_can(api, account, verb, resource, subresource=None, namespace='dagster'):
+    args = ['auth', 'can-i', verb, resource, '-n', namespace, '--as', f'system:serviceaccount:dagster:{account}']
+    result = api.kubectl(*args, *(['--subresource', subresource] if subresource else []))
+    assert result.stdout.strip() in ('yes', 'no'), result.stderr
+    return result.stdout.strip() == 'yes'
+
+
+# What dagster-k8s's client calls on the run launcher's path (constructs/dagster/dagster.ts names each).
+LAUNCHER_CALLS = [('create', 'jobs.batch', None), ('list', 'jobs.batch', None), ('delete', 'jobs.batch', None),
+                  ('get', 'jobs.batch', 'status'), ('list', 'pods', None), ('delete', 'pods', None),
+                  ('get', 'pods', 'log'), ('list', 'events', None)]
+NOT_NEEDED = [('get', 'secrets', None), ('list', 'secrets', None), ('create', 'pods', None), ('get', 'pods', None),
+              ('update', 'jobs.batch', None), ('patch', 'jobs.batch', None), ('watch', 'jobs.batch', None),
+              ('create', 'pods', 'exec'), ('create', 'rolebindings.rbac.authorization.k8s.io', None)]
+
+
+def test_dagster_s_run_launcher_may_make_the_calls_dagster_k8s_makes_and_no_others(cluster):
+    for account in ('dagster-daemon', 'dagster-webserver'):
+        assert [service_account_can(cluster, account, *call) for call in LAUNCHER_CALLS] == [True] * len(LAUNCHER_CALLS), account
+        assert [service_account_can(cluster, account, *call) for call in NOT_NEEDED] == [False] * len(NOT_NEEDED), account
+        # Only in Dagster's own namespace.
+        assert not service_account_can(cluster, account, 'create', 'jobs.batch', namespace='mlflow')
+    # Run pods and code servers call no API: nothing is bound to them.
+    for account in ('dagster-run', 'dagster-code'):
+        assert [service_account_can(cluster, account, *call) for call in LAUNCHER_CALLS] == [False] * len(LAUNCHER_CALLS), account

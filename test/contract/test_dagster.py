@@ -20,6 +20,7 @@ import time
 import pytest
 import requests
 
+import eso
 import k8s
 import pods
 from apiserver import local_apiserver
@@ -67,18 +68,23 @@ def named(objects, kind, name):
 
 @pytest.fixture(scope='module')
 def secrets(services, endpoints):
-    """The two database Secrets for an RDS-like database, as the stack's ExternalSecrets fill them."""
+    """The two database Secrets for an RDS-like database, rendered from the reference stack's own
+    ExternalSecrets (Go's text/template, as External Secrets renders them): the server role's
+    credentials from its secret, the endpoint from the master secret."""
     master = services['create_rds_database']('dagster')
-    password = 'Dagster-server_pass-1'
-    host, port = master['host'], master['port']
-    return {
-        endpoints['dagster']['secretName']: {
-            'DAGSTER_PG_HOST': host, 'DAGSTER_PG_PORT': str(port), 'DAGSTER_PG_DB': master['dbname'],
-            'DAGSTER_PG_USERNAME': 'dagster_server', 'DAGSTER_PG_PASSWORD': password,
-            'DAGSTER_PG_URI': f'postgresql://dagster_server:{password}@{host}:{port}/{master["dbname"]}?sslmode=require',
-        },
-        endpoints['dagster']['adminSecretName']: {'username': master['username'], 'password': master['password']},
-    }
+    stack = k8s.load_objects('stack.json')
+    uri_secret = eso.external_secret(stack, endpoints['dagster']['secretName'])
+    data = {'username': 'dagster_server', 'password': 'Dagster-server_pass-1', **eso.copied_keys(uri_secret, master)}
+    rendered = {key: eso.render(template, data) for key, template in uri_secret['spec']['target']['template']['data'].items()}
+    admin = eso.copied_keys(eso.external_secret(stack, endpoints['dagster']['adminSecretName']), master)
+    return {endpoints['dagster']['secretName']: rendered, endpoints['dagster']['adminSecretName']: admin}
+
+
+def test_the_stack_s_secret_has_every_variable_dagster_yaml_names(secrets, endpoints):
+    values = secrets[endpoints['dagster']['secretName']]
+    assert sorted(values) == ['DAGSTER_PG_DB', 'DAGSTER_PG_HOST', 'DAGSTER_PG_PASSWORD', 'DAGSTER_PG_PORT', 'DAGSTER_PG_URI', 'DAGSTER_PG_USERNAME']
+    assert values['DAGSTER_PG_URI'].startswith('postgresql://dagster_server:Dagster-server_pass-1@127.0.0.1:')
+    assert values['DAGSTER_PG_URI'].endswith('/dagster?sslmode=require')
 
 
 @pytest.fixture(scope='module')
@@ -254,3 +260,4 @@ def test_a_queued_job_runs_to_success_and_its_compute_log_lands_on_s3(webserver,
     assert out, keys
     body = services['s3'].get_object(Bucket=bucket, Key=out[0])['Body'].read().decode()
     assert 'hello from the contract test' in body
+    report(f'dagster resident memory after the run: webserver {webserver.rss_mib():.0f} MiB, daemon {daemon.rss_mib():.0f} MiB')

@@ -128,3 +128,25 @@ def test_the_in_cluster_redis_admits_the_feast_pods_and_nothing_else(network):
         (to(pod('feast', labels['Deployment']), redis, 16379), False),
     ]
     assert verdicts(network['feastStandalone'], [t for t, _ in cases]) == [e for _, e in cases]
+
+
+def test_dagster_code_servers_admit_the_webserver_daemon_and_run_pods_only():
+    """With the labels the synthesized Deployments give their pods, and those dagster.yaml gives run pods."""
+    import yaml
+    objects = k8s.load_objects('dagster.json')
+    policies = [o for o in objects if o['kind'] == 'NetworkPolicy']
+    labels = {o['metadata']['name']: o['spec']['template']['metadata']['labels'] for o in objects if o['kind'] == 'Deployment'}
+    instance = yaml.safe_load(next(o for o in objects if o['metadata']['name'] == 'dagster-instance')['data']['dagster.yaml'])
+    run = instance['run_launcher']['config']['labels']
+    code = pod('dagster', labels['dagster-demo'])
+    cases = [
+        (to(pod('dagster', labels['dagster-webserver']), code, 3030), True),
+        (to(pod('dagster', labels['dagster-daemon']), code, 3030), True),
+        (to(pod('dagster', run), code, 3030), True),
+        (to(pod('dagster', {'app': 'notebook'}), code, 3030), False),
+        (to(pod('training', labels['dagster-daemon']), code, 3030), False),  # a pod selector alone means the policy's namespace
+        (to(pod('dagster', labels['dagster-daemon']), code, 8080), False),
+        (to(pod('dagster', {'dagster.cdk-mlops-stack.io/client': 'true'}), pod('dagster', labels['dagster-webserver']), 3000), True),
+        (to(pod('training', {'dagster.cdk-mlops-stack.io/client': 'true'}), pod('dagster', labels['dagster-webserver']), 3000), False),
+    ]
+    assert verdicts(policies, [t for t, _ in cases]) == [e for _, e in cases]
