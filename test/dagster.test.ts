@@ -44,6 +44,8 @@ describe('Dagster with one code location', () => {
     expect([...container(code).command, ...container(code).args]).toEqual(['dagster', 'api', 'grpc', '--host', '0.0.0.0', '--port', '3030',
       '--module-name', 'etl.definitions']);
     expect(container(code).env).toContainEqual({ name: 'DAGSTER_CURRENT_IMAGE', value: 'registry.example.com/etl:1' });
+    expect(JSON.parse(container(code).env.find((e: any) => e.name === 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT').value))
+      .toEqual({ k8s: { env_vars: [], env_secrets: [] } });
     expect(named(c, 'Service', 'dagster-etl').spec.ports[0].port).toBe(3030);
     expect(parse(named(c, 'ConfigMap', 'dagster-workspace').data['workspace.yaml'])).toEqual({
       load_from: [{ grpc_server: { host: 'dagster-etl', port: 3030, location_name: 'etl' } }],
@@ -102,6 +104,15 @@ describe('Dagster with one code location', () => {
     expect(named(c, 'Deployment', 'dagster-webserver').spec.replicas).toBe(1);
     expect(ofKind(c, 'PodDisruptionBudget')).toEqual([]);
   });
+});
+
+test('a code location\'s env and env Secrets reach its run pods through the container context', () => {
+  const c = dagster({ codeLocations: [{ ...REQUIRED.codeLocations![0], env: { STAGE: 'dev' }, envSecretNames: ['warehouse'] }] });
+  const code = container(named(c, 'Deployment', 'dagster-etl'));
+  expect(JSON.parse(code.env.find((e: any) => e.name === 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT').value))
+    .toEqual({ k8s: { env_vars: ['STAGE=dev'], env_secrets: ['warehouse'] } });
+  expect(code.env).toContainEqual({ name: 'STAGE', value: 'dev' });
+  expect(code.envFrom).toEqual([{ secretRef: { name: 'warehouse' } }]);
 });
 
 describe('Dagster in PRODUCTION with a read-only webserver and a database admin', () => {

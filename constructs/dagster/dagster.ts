@@ -399,6 +399,15 @@ export class Dagster extends Chart {
               env: [
                 // The run launcher starts run pods with the image of the location that asks.
                 { name: 'DAGSTER_CURRENT_IMAGE', value: location.image },
+                // ...and with this location's environment: dagster-k8s merges this container
+                // context into every run pod of the location.
+                {
+                  name: 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT',
+                  value: JSON.stringify({ k8s: {
+                    env_vars: Object.entries(location.env ?? {}).map(([k, v]) => `${k}=${v}`),
+                    env_secrets: location.envSecretNames ?? [],
+                  } }),
+                },
                 { name: 'HOME', value: SCRATCH },
                 { name: 'TMPDIR', value: SCRATCH },
                 ...Object.entries(location.env ?? {}).map(([k, v]) => ({ name: k, value: v })),

@@ -56,5 +56,13 @@ def run_job(home, image):
     print(json.dumps(body))
 
 
+def container_context(value):
+    """dagster-k8s's reading of a code server's DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT."""
+    from dagster_k8s.container_context import K8sContainerContext
+    context = K8sContainerContext.create_from_config(json.loads(value))
+    print(json.dumps(context.run_k8s_config.container_config))
+
+
 if __name__ == '__main__':
-    {'validate': lambda: validate(sys.argv[2]), 'run-job': lambda: run_job(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
+    {'validate': lambda: validate(sys.argv[2]), 'run-job': lambda: run_job(sys.argv[2], sys.argv[3]),
+     'container-context': lambda: container_context(sys.argv[2])}[sys.argv[1]]()

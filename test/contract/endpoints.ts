@@ -34,6 +34,9 @@ export const CONTRACT = {
     bucket: 'contract-dagster',
     secretName: 'dagster-db',
     adminSecretName: 'dagster-db-admin',
-    location: { name: 'demo', image: 'contract/dagster-demo:1', module: 'contract_dagster_demo' },
+    location: {
+      name: 'demo', image: 'contract/dagster-demo:1', module: 'contract_dagster_demo',
+      env: { CONTRACT_STAGE: 'contract' }, envSecretNames: ['dagster-demo-env'],
+    },
   },
 };

@@ -77,7 +77,9 @@ def secrets(services, endpoints):
     data = {'username': 'dagster_server', 'password': 'Dagster-server_pass-1', **eso.copied_keys(uri_secret, master)}
     rendered = {key: eso.render(template, data) for key, template in uri_secret['spec']['target']['template']['data'].items()}
     admin = eso.copied_keys(eso.external_secret(stack, endpoints['dagster']['adminSecretName']), master)
-    return {endpoints['dagster']['secretName']: rendered, endpoints['dagster']['adminSecretName']: admin}
+    return {endpoints['dagster']['secretName']: rendered, endpoints['dagster']['adminSecretName']: admin,
+            # The demo location's own Secret (its envSecretNames).
+            'dagster-demo-env': {'DEMO_TOKEN': 'not-a-real-token'}}
 
 
 def test_the_stack_s_secret_has_every_variable_dagster_yaml_names(secrets, endpoints):
@@ -147,6 +149,16 @@ def with_local_launcher(configmaps):
     start, end = text.index('run_launcher:'), text.index('compute_logs:')
     local = text[:start] + 'run_launcher:\n  module: dagster._core.launcher\n  class: DefaultRunLauncher\n' + text[end:]
     return {**configmaps, 'dagster-instance': {'dagster.yaml': local}}
+
+
+def test_dagster_k8s_reads_the_code_server_s_container_context(objects):
+    env = {e['name']: e.get('value') for e in named(objects, 'Deployment', 'dagster-demo')['spec']['template']['spec']['containers'][0]['env']}
+    result = subprocess.run([os.path.join(DAGSTER_BIN, 'python'), INSTANCE_TOOL, 'container-context', env['DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT']],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    # The run container gets the location's env and its Secret, as the code server has them.
+    assert json.loads(result.stdout) == {'env': [{'name': 'CONTRACT_STAGE', 'value': 'contract'}],
+                                         'env_from': [{'secret_ref': {'name': 'dagster-demo-env'}}]}
 
 
 @pytest.fixture(scope='module')
