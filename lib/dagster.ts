@@ -14,7 +14,7 @@ import { addDatabaseSecrets, createComponentDatabase } from './component-databas
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding, useBucketPolicyForAccessLogs,
 } from './data-bucket';
-import { ExternalSecrets } from './external-secrets';
+import { ComponentPlatformProps } from './component-platform';
 import { stableIdentifier } from './identifiers';
 import { acknowledgeAt } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -69,24 +69,7 @@ export interface DagsterOptions {
 }
 
 /** Properties of `Dagster` on AWS. */
-export interface DagsterOnAwsProps extends DagsterOptions {
-  /** The cluster Dagster runs on. */
-  readonly cluster: eks.ICluster;
-  /** The VPC of the cluster; the database goes in its private subnets. */
-  readonly vpc: ec2.IVpc;
-  /** The secret path of the cluster. */
-  readonly externalSecrets: ExternalSecrets;
-  /**
-   * Sets database size and resilience, replicas and queue size.
-   * @default StackProfile.DEVELOPMENT
-   */
-  readonly profile?: StackProfile;
-  /**
-   * Bucket for the S3 access logs of the compute-log bucket.
-   * @default - a new access-log bucket
-   */
-  readonly accessLogsBucket?: s3.IBucket;
-}
+export interface DagsterOnAwsProps extends DagsterOptions, ComponentPlatformProps {}
 
 const DATABASE_NAME = 'dagster';
 const COMPUTE_LOG_PREFIX = 'dagster/compute-logs';

@@ -16,7 +16,7 @@ import {
   createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
-import { ExternalSecrets } from './external-secrets';
+import { ComponentPlatformProps } from './component-platform';
 import { stableIdentifier } from './identifiers';
 import { acknowledgeAt, awsSolutions } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -77,24 +77,7 @@ export interface FeastOptions {
 }
 
 /** Properties of `Feast`. */
-export interface FeastProps extends FeastOptions {
-  /** The cluster Feast runs on. */
-  readonly cluster: eks.ICluster;
-  /** The VPC of the cluster; the online store goes in its private subnets. */
-  readonly vpc: ec2.IVpc;
-  /** The secret path of the cluster; the online store's password reaches the pods through it. */
-  readonly externalSecrets: ExternalSecrets;
-  /**
-   * Sets the online store's size and resilience, replicas and pod resources.
-   * @default StackProfile.DEVELOPMENT
-   */
-  readonly profile?: StackProfile;
-  /**
-   * Bucket for the S3 access logs of the data bucket.
-   * @default - a new access-log bucket
-   */
-  readonly accessLogsBucket?: s3.IBucket;
-}
+export interface FeastProps extends FeastOptions, ComponentPlatformProps {}
 
 /** Key prefixes of the data bucket: the registry file, and the parquet the offline store reads. */
 export const FEAST_REGISTRY_PREFIX = 'registry';

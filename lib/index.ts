@@ -8,6 +8,7 @@ export * from './mlflow';
 export * from './feast';
 export * from './dagster';
 export * from './component-database';
+export * from './component-platform';
 export * from './identifiers';
 export * from './mlops-stack';
 export * from './manifests';

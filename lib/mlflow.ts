@@ -20,6 +20,7 @@ import {
 import { guardStackAgainstClashes } from './clashes';
 import { stableIdentifier } from './identifiers';
 import { addDatabaseSecrets, assertCaBundle, ComponentDatabase, createComponentDatabase } from './component-database';
+import { ComponentPlatformProps } from './component-platform';
 import { ExternalSecrets } from './external-secrets';
 import { acknowledgeAt, awsSolutions } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -96,24 +97,7 @@ export interface MlflowOptions {
 }
 
 /** Properties of `Mlflow`. */
-export interface MlflowProps extends MlflowOptions {
-  /** The cluster MLflow runs on. */
-  readonly cluster: eks.ICluster;
-  /** The VPC of the cluster; the database goes in its private subnets. */
-  readonly vpc: ec2.IVpc;
-  /** The secret path of the cluster; MLflow's database URI reaches the pods through it. */
-  readonly externalSecrets: ExternalSecrets;
-  /**
-   * Sets database size and resilience, replicas, workers and pod resources.
-   * @default StackProfile.DEVELOPMENT
-   */
-  readonly profile?: StackProfile;
-  /**
-   * Bucket for the S3 access logs of the artifact bucket.
-   * @default - a new access-log bucket
-   */
-  readonly accessLogsBucket?: s3.IBucket;
-}
+export interface MlflowProps extends MlflowOptions, ComponentPlatformProps {}
 
 const DATABASE_NAME = 'mlflow';
 const ARTIFACT_PREFIX = 'mlflow';
