@@ -66,3 +66,8 @@ export function resources(cpu: string, memory: string): k8s.ResourceRequirements
 export function resourceValues(cpu: string, memory: string): { requests: { cpu: string; memory: string }; limits: { memory: string } } {
   return { requests: { cpu, memory }, limits: { memory } };
 }
+
+/** A rolling update that keeps full capacity: a new pod must be ready before an old one goes. */
+export function rollWithoutDowntime(): k8s.DeploymentStrategy {
+  return { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } };
+}

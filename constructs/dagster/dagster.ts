@@ -11,7 +11,8 @@ import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
 import {
-  httpProbes, resources, restrictedContainerSecurityContext, restrictedPodSecurityContext, zoneSpread,
+  httpProbes, resources, resourceValues, restrictedContainerSecurityContext, restrictedPodSecurityContext, rollWithoutDowntime,
+  zoneSpread,
 } from '../core/workload';
 import { DAGSTER_IMAGE, imageRef } from '../versions';
 import { DAGSTER_PG_ENV, instanceYaml, workspaceYaml } from './instance-yaml';
@@ -243,7 +244,7 @@ export class Dagster extends Chart {
       databaseSecretName: props.databaseSecretName,
       runEnvSecretNames: [],
       runLabels: labels('run'),
-      runResources: resources(props.runCpu ?? settings.runCpu, props.runMemory ?? settings.runMemory),
+      runResources: resourceValues(props.runCpu ?? settings.runCpu, props.runMemory ?? settings.runMemory),
       runContainerSecurityContext: restrictedContainerSecurityContext(),
       runPodSecurityContext: restrictedPodSecurityContext(),
       computeLogBucket: props.computeLogBucket,
@@ -291,6 +292,7 @@ export class Dagster extends Chart {
     });
     const webservers: [string, boolean, number][] = [['webserver', false, webserverReplicas],
       ...(props.readOnlyWebserver ? [['read-only', true, webserverReplicas] as [string, boolean, number]] : [])];
+    const webClients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [DAGSTER_CLIENT_LABEL]: 'true' });
     const deployments = webservers.map(([part, readOnly, replicas]) => {
       const server = identity(part);
       const deployment = new k8s.KubeDeployment(this, `${part}Deployment`, {
@@ -298,7 +300,7 @@ export class Dagster extends Chart {
         spec: {
           replicas,
           selector: { matchLabels: server.selector },
-          strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+          strategy: rollWithoutDowntime(),
           template: {
             metadata: { labels: server.labels },
             spec: restrictedPodSpec(this.serviceAccounts.webserver, {
@@ -314,8 +316,7 @@ export class Dagster extends Chart {
       });
       const parts = new Construct(this, part);
       clusterIpService(parts, server, 'http', DAGSTER_WEBSERVER_PORT);
-      serverNetworkPolicy(parts, server, DAGSTER_WEBSERVER_PORT,
-        clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [DAGSTER_CLIENT_LABEL]: 'true' }));
+      serverNetworkPolicy(parts, server, DAGSTER_WEBSERVER_PORT, webClients);
       if (replicas > 1) disruptionBudget(parts, server);
       return deployment;
     });

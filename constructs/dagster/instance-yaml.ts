@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { k8s } from 'cdk8s-plus-27';
+import { resourceValues } from '../core/workload';
 
 /** Environment variables the database Secret provides; dagster.yaml reads the connection from them. */
 export const DAGSTER_PG_ENV = {
@@ -23,18 +24,14 @@ export interface InstanceYamlOptions {
   readonly databaseSecretName: string;
   readonly runEnvSecretNames: string[];
   readonly runLabels: Record<string, string>;
-  readonly runResources: k8s.ResourceRequirements;
+  /** Plain values (`resourceValues`), as dagster-k8s reads them. */
+  readonly runResources: ReturnType<typeof resourceValues>;
   readonly runContainerSecurityContext: k8s.SecurityContext;
   readonly runPodSecurityContext: k8s.PodSecurityContext;
   readonly computeLogBucket: string;
   readonly computeLogPrefix: string;
   readonly s3EndpointUrl?: string;
   readonly awsRegion?: string;
-}
-
-/** Kubernetes objects of cdk8s-plus-27's `k8s` types carry Quantity/IntOrString wrappers; plain JSON for YAML. */
-function plain(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value, (_key, v) => (v && typeof v === 'object' && 'value' in v && Object.keys(v).length === 1 ? v.value : v)));
 }
 
 /** Camel-case Kubernetes field names as the Python client (and so dagster-k8s) spells them. */
@@ -87,15 +84,15 @@ export function instanceYaml(o: InstanceYamlOptions): string {
         env_secrets: [o.databaseSecretName, ...o.runEnvSecretNames],
         env_vars: ['HOME=/tmp', 'TMPDIR=/tmp', ...(o.awsRegion ? [`AWS_DEFAULT_REGION=${o.awsRegion}`] : [])],
         labels: o.runLabels,
-        resources: plain(o.runResources),
-        security_context: snake(plain(o.runContainerSecurityContext)),
+        resources: o.runResources,
+        security_context: snake(o.runContainerSecurityContext),
         // The root file system is read-only: compute logs and temp files go to a scratch volume.
         volumes: [{ name: 'scratch', emptyDir: {} }],
         volume_mounts: [{ name: 'scratch', mountPath: '/tmp' }],
         fail_pod_on_run_failure: true,
         run_k8s_config: {
           pod_spec_config: {
-            security_context: snake(plain(o.runPodSecurityContext)),
+            security_context: snake(o.runPodSecurityContext),
             automount_service_account_token: false,
           },
           // Finished run Jobs (and their pods) go after a day; the run's record stays in PostgreSQL.

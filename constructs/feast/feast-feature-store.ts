@@ -11,7 +11,7 @@ import { StackProfile } from '../core/profile';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
-import { httpProbes, resources, restrictedContainerSecurityContext, zoneSpread } from '../core/workload';
+import { httpProbes, resources, restrictedContainerSecurityContext, rollWithoutDowntime, zoneSpread } from '../core/workload';
 import { FEAST_IMAGE, imageRef } from '../versions';
 import { featureStoreYaml, REDIS_PASSWORD_ENV } from './feature-store-yaml';
 import { S3_BRIDGE_MODULE } from './s3-bridge';
@@ -328,7 +328,7 @@ export class FeastFeatureStore extends Chart {
       spec: {
         // No spec.replicas: the autoscaler owns it, and a re-applied manifest must not reset it.
         selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        strategy: rollWithoutDowntime(),
         template: {
           metadata: { labels: podLabels, annotations: { 'feast.cdk-mlops-stack.io/config-sha256': configHash } },
           spec: restrictedPodSpec(name, {

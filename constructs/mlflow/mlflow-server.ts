@@ -10,7 +10,7 @@ import { StackProfile } from '../core/profile';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
-import { httpProbes, resources, restrictedContainerSecurityContext, zoneSpread } from '../core/workload';
+import { httpProbes, resources, restrictedContainerSecurityContext, rollWithoutDowntime, zoneSpread } from '../core/workload';
 import { imageRef, MLFLOW_IMAGE } from '../versions';
 import { allowedHosts } from './allowed-hosts';
 import { dbBootstrapScript } from '../core/db-bootstrap';
@@ -323,8 +323,7 @@ export class MlflowServer extends Chart {
       spec: {
         replicas,
         selector: { matchLabels: selector },
-        // Keep full capacity during a rollout: a new pod must be ready before an old one goes.
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: k8s.IntOrString.fromNumber(1), maxUnavailable: k8s.IntOrString.fromNumber(0) } },
+        strategy: rollWithoutDowntime(),
         template: {
           metadata: { labels },
           spec: restrictedPodSpec(name, {
