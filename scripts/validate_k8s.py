@@ -8,7 +8,8 @@ validation is: an object schema that lists properties rejects any other property
 `x-kubernetes-preserve-unknown-fields`. Their `metadata` is checked against the built-in
 ObjectMeta. A kind that is neither built in nor described by a given CRD is an error.
 
-Input: JSON files, each a list of {"source": str, "object": {...}}.
+Input: JSON files, each a list of {"source": str, "object": {...}}. CRDs among the objects describe
+the custom resources beside them too (a chart that installs a CRD and uses it).
 Output (stdout): JSON {"validated": N, "failures": [{"source", "kind", "name", "errors": [...]}]}.
 Exit code: 0 when every object is valid, 1 otherwise, 2 on bad usage.
 """
@@ -49,6 +50,26 @@ def strict_schema(node):
     return out
 
 
+def add_crd(schemas, doc):
+    """Adds the strict schema of every served version of one CRD to `schemas`."""
+    if not isinstance(doc, dict) or doc.get('kind') != 'CustomResourceDefinition':
+        return
+    spec = doc['spec']
+    for version in spec['versions']:
+        if not version.get('served'):
+            continue
+        schema = strict_schema(version['schema']['openAPIV3Schema'])
+        props = schema.setdefault('properties', {})
+        props['metadata'] = {'$ref': f'https://kubernetes.io/api/_definitions.json#/$defs/{OBJECT_META}'}
+        schema['additionalProperties'] = False
+        schema.setdefault('required', [])
+        for key in ('apiVersion', 'kind', 'metadata'):
+            if key not in schema['required']:
+                schema['required'].append(key)
+        api_version = f"{spec['group']}/{version['name']}"
+        schemas[(api_version, spec['names']['kind'])] = schema
+
+
 def load_crds(crd_dirs):
     """Maps (apiVersion, kind) of every served CRD version to its strict schema."""
     schemas = {}
@@ -58,22 +79,7 @@ def load_crds(crd_dirs):
             raise SystemExit(f'validate_k8s: no CRD files under {crd_dir}')
         for path in files:
             for doc in yaml.load_all(open(path), Loader=SafeLoader):
-                if not doc or doc.get('kind') != 'CustomResourceDefinition':
-                    continue
-                spec = doc['spec']
-                for version in spec['versions']:
-                    if not version.get('served'):
-                        continue
-                    schema = strict_schema(version['schema']['openAPIV3Schema'])
-                    props = schema.setdefault('properties', {})
-                    props['metadata'] = {'$ref': f'https://kubernetes.io/api/_definitions.json#/$defs/{OBJECT_META}'}
-                    schema['additionalProperties'] = False
-                    schema.setdefault('required', [])
-                    for key in ('apiVersion', 'kind', 'metadata'):
-                        if key not in schema['required']:
-                            schema['required'].append(key)
-                    api_version = f"{spec['group']}/{version['name']}"
-                    schemas[(api_version, spec['names']['kind'])] = schema
+                add_crd(schemas, doc)
     return schemas
 
 
@@ -118,20 +124,24 @@ def main():
     args = parser.parse_args()
 
     crds = load_crds(args.crds)
+    entries = [(path, entry) for path in args.inputs for entry in json.load(open(path))]
+    # A CRD among the inputs (from a chart that installs it) serves the objects beside it, as it
+    # would once the API server has it; the CRD itself is validated as a built-in kind below.
+    for _, entry in entries:
+        add_crd(crds, entry.get('object'))
     registry = definitions_registry(args.kubernetes_version)
     validated, failures = 0, []
-    for path in args.inputs:
-        for entry in json.load(open(path)):
-            obj = entry['object']
-            errors = validate_object(obj, args.kubernetes_version, crds, registry)
-            validated += 1
-            if errors:
-                failures.append({
-                    'source': entry.get('source', path),
-                    'kind': obj.get('kind') if isinstance(obj, dict) else None,
-                    'name': (obj.get('metadata') or {}).get('name') if isinstance(obj, dict) else None,
-                    'errors': errors,
-                })
+    for path, entry in entries:
+        obj = entry['object']
+        errors = validate_object(obj, args.kubernetes_version, crds, registry)
+        validated += 1
+        if errors:
+            failures.append({
+                'source': entry.get('source', path),
+                'kind': obj.get('kind') if isinstance(obj, dict) else None,
+                'name': (obj.get('metadata') or {}).get('name') if isinstance(obj, dict) else None,
+                'errors': errors,
+            })
     json.dump({'validated': validated, 'failures': failures}, sys.stdout, indent=1)
     sys.stdout.write('\n')
     return 1 if failures else 0
