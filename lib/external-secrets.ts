@@ -110,11 +110,14 @@ export class ExternalSecrets extends Construct {
         podSecurityContext: RESTRICTED_POD,
         securityContext: RESTRICTED_CONTAINER,
         // Sized for the stack's few dozen secrets: the controller caches the objects it watches, the
-        // webhook and the cert controller only validate and rotate one certificate.
-        resources: resourceValues('50m', '256Mi'),
-        webhook: { port: WEBHOOK_PORT, podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi') },
+        // webhook and the cert controller only validate and rotate one certificate. Half of each
+        // limit is reserved; the rest is room for a resync's peak.
+        resources: resourceValues('50m', '128Mi', '256Mi'),
+        webhook: {
+          port: WEBHOOK_PORT, podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '64Mi', '128Mi'),
+        },
         certController: {
-          podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '128Mi'),
+          podSecurityContext: RESTRICTED_POD, securityContext: RESTRICTED_CONTAINER, resources: resourceValues('25m', '64Mi', '128Mi'),
         },
       },
     });

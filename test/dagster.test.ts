@@ -71,7 +71,7 @@ describe('Dagster with one code location', () => {
       capabilities: { drop: ['ALL'] }, seccomp_profile: { type: 'RuntimeDefault' } });
     expect(config.run_k8s_config.pod_spec_config).toMatchObject({ automount_service_account_token: false,
       security_context: { run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } } });
-    expect(config.resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { memory: '512Mi' } });
+    expect(config.resources).toEqual({ requests: { cpu: '250m', memory: '384Mi' }, limits: { memory: '512Mi' } });
   });
 
   test('every pod meets Pod Security "restricted"; only the API clients (webserver, daemon) mount a token', () => {

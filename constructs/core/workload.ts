@@ -53,9 +53,13 @@ export function zoneSpread(selector: Record<string, string>): k8s.TopologySpread
   ];
 }
 
-/** Requests and memory limit of a container (no CPU limit: throttling hurts latency more than sharing). */
-export function resources(cpu: string, memory: string): k8s.ResourceRequirements {
-  const plain = resourceValues(cpu, memory);
+/**
+ * Requests and memory limit of a container (no CPU limit: throttling hurts latency more than sharing).
+ * The memory request is what the container measurably holds; `memoryLimit`, when higher, is room
+ * for peaks that do not need to be reserved on the node.
+ */
+export function resources(cpu: string, memory: string, memoryLimit: string = memory): k8s.ResourceRequirements {
+  const plain = resourceValues(cpu, memory, memoryLimit);
   return {
     requests: { cpu: k8s.Quantity.fromString(plain.requests.cpu), memory: k8s.Quantity.fromString(plain.requests.memory) },
     limits: { memory: k8s.Quantity.fromString(plain.limits.memory) },
@@ -63,8 +67,10 @@ export function resources(cpu: string, memory: string): k8s.ResourceRequirements
 }
 
 /** The same policy as `resources`, as plain values (for Helm charts' `resources` keys). */
-export function resourceValues(cpu: string, memory: string): { requests: { cpu: string; memory: string }; limits: { memory: string } } {
-  return { requests: { cpu, memory }, limits: { memory } };
+export function resourceValues(cpu: string, memory: string, memoryLimit: string = memory): {
+  requests: { cpu: string; memory: string }; limits: { memory: string };
+} {
+  return { requests: { cpu, memory }, limits: { memory: memoryLimit } };
 }
 
 /** A rolling update that keeps full capacity: a new pod must be ready before an old one goes. */

@@ -164,7 +164,7 @@ export interface DagsterProps {
   readonly runCpu?: string;
   /**
    * Memory request and limit of each run pod.
-   * @default '512Mi' in DEVELOPMENT, '2Gi' in PRODUCTION
+   * @default - request 384Mi and limit 512Mi in DEVELOPMENT, 2Gi in PRODUCTION
    */
   readonly runMemory?: string;
   /**
@@ -179,11 +179,11 @@ export interface DagsterProps {
   readonly serviceAccountAnnotations?: { [key: string]: string };
 }
 
-interface ProfileSettings { webserverReplicas: number; maxConcurrentRuns: number; runCpu: string; runMemory: string }
+interface ProfileSettings { webserverReplicas: number; maxConcurrentRuns: number; runCpu: string; runMemoryRequest: string; runMemory: string }
 
 const PROFILE: Record<StackProfile, ProfileSettings> = {
-  [StackProfile.DEVELOPMENT]: { webserverReplicas: 1, maxConcurrentRuns: 1, runCpu: '250m', runMemory: '512Mi' },
-  [StackProfile.PRODUCTION]: { webserverReplicas: 2, maxConcurrentRuns: 10, runCpu: '1', runMemory: '2Gi' },
+  [StackProfile.DEVELOPMENT]: { webserverReplicas: 1, maxConcurrentRuns: 1, runCpu: '250m', runMemoryRequest: '384Mi', runMemory: '512Mi' },
+  [StackProfile.PRODUCTION]: { webserverReplicas: 2, maxConcurrentRuns: 10, runCpu: '1', runMemoryRequest: '2Gi', runMemory: '2Gi' },
 };
 
 const DAGSTER_HOME = '/opt/dagster/dagster_home';
@@ -244,7 +244,8 @@ export class Dagster extends Chart {
       databaseSecretName: props.databaseSecretName,
       runEnvSecretNames: [],
       runLabels: labels('run'),
-      runResources: resourceValues(props.runCpu ?? settings.runCpu, props.runMemory ?? settings.runMemory),
+      // A run pod reserves less than its limit in DEVELOPMENT, where runs are small and rare.
+      runResources: resourceValues(props.runCpu ?? settings.runCpu, props.runMemory ?? settings.runMemoryRequest, props.runMemory ?? settings.runMemory),
       runContainerSecurityContext: restrictedContainerSecurityContext(),
       runPodSecurityContext: restrictedPodSecurityContext(),
       computeLogBucket: props.computeLogBucket,
@@ -285,8 +286,9 @@ export class Dagster extends Chart {
       envFrom,
       ports: [{ name: 'http', containerPort: DAGSTER_WEBSERVER_PORT, protocol: 'TCP' }],
       ...httpProbes('/server_info', 'http', 180),
-      // Measured by the contract test: about 165 MiB resident after loading a location and a run.
-      resources: resources('100m', '384Mi'),
+      // Measured by the contract test: about 165 MiB resident after loading a location and a run;
+      // the limit leaves room for large GraphQL responses.
+      resources: resources('100m', '256Mi', '384Mi'),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     });
@@ -363,7 +365,7 @@ export class Dagster extends Chart {
               // Fails when the daemons stop writing heartbeats (after about 5 minutes).
               livenessProbe: { exec: { command: ['dagster-daemon', 'liveness-check'] }, initialDelaySeconds: 300, periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 3 },
               // Measured by the contract test: about 140 MiB resident while dequeuing and launching.
-              resources: resources('100m', '384Mi'),
+              resources: resources('100m', '256Mi', '384Mi'),
               securityContext: restrictedContainerSecurityContext(),
               volumeMounts: mounts,
             }],

@@ -183,13 +183,13 @@ export interface FeastFeatureStoreProps {
   readonly serviceAccountAnnotations?: { [key: string]: string };
 }
 
-interface ProfileSettings { replicas: number; maxReplicas: number; workers: number; cpu: string; memory: string; jobCpu: string; jobMemory: string }
+interface ProfileSettings { replicas: number; maxReplicas: number; workers: number; cpu: string; memory: string; jobCpu: string; jobMemoryRequest: string; jobMemory: string }
 
 const PROFILE: Record<StackProfile, ProfileSettings> = {
   // Measured by the contract test: the server's two processes (master and one worker) hold about
   // 410 MiB of RSS together, shared pages counted twice; materializing 100,000 rows peaks near 575 MiB.
-  [StackProfile.DEVELOPMENT]: { replicas: 1, maxReplicas: 2, workers: 1, cpu: '100m', memory: '512Mi', jobCpu: '250m', jobMemory: '768Mi' },
-  [StackProfile.PRODUCTION]: { replicas: 2, maxReplicas: 6, workers: 2, cpu: '500m', memory: '1Gi', jobCpu: '1', jobMemory: '4Gi' },
+  [StackProfile.DEVELOPMENT]: { replicas: 1, maxReplicas: 2, workers: 1, cpu: '100m', memory: '512Mi', jobCpu: '250m', jobMemoryRequest: '640Mi', jobMemory: '768Mi' },
+  [StackProfile.PRODUCTION]: { replicas: 2, maxReplicas: 6, workers: 2, cpu: '500m', memory: '1Gi', jobCpu: '1', jobMemoryRequest: '4Gi', jobMemory: '4Gi' },
 };
 
 /** Feast's image runs as UID 1001 (UBI's default user), which owns its virtualenv. */
@@ -361,7 +361,8 @@ export class FeastFeatureStore extends Chart {
       // Up to the moment the run starts (UTC); Feast resumes each view from its last materialized point.
       command: ['sh', '-c', `exec feast --feature-store-yaml ${CONFIG_FILE} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"`],
       env: [...env, { name: 'PYTHONPATH', value: PYTHON_DIR }],
-      resources: resources(settings.jobCpu, settings.jobMemory),
+      // The contract measured a 574 MiB peak for 100,000 rows; the limit is the headroom above it.
+      resources: resources(settings.jobCpu, settings.jobMemoryRequest, settings.jobMemory),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     };
