@@ -11,6 +11,6 @@ const app = new App();
 new MlopsStack(app, 'MlopsStack', {
   profile: parseProfile(app.node.tryGetContext('profile'), 'bin/app.ts (context)'),
   adminRoleArn: app.node.tryGetContext('adminRoleArn'),
-  description: 'cdk-mlops-stack reference MLOps stack (EKS Auto Mode, External Secrets, DVC remote, MLflow, Feast, Dagster)',
+  description: 'cdk-mlops-stack reference MLOps stack (EKS Auto Mode, External Secrets, DVC remote, MLflow, Feast, Dagster, KServe)',
 });
 app.synth();

@@ -92,3 +92,54 @@ export const DAGSTER_IMAGE: PinnedImage = {
   tag: '1.13.27',
   release: '1.13.27',
 };
+
+/**
+ * cert-manager, which issues the certificate of KServe's webhooks (KServe's resources chart emits
+ * an Issuer and a Certificate). The source chart at tag v1.21.1 says `version: v0.0.0` (its release
+ * tool writes the real one into the package), so the stack also pins every image tag to
+ * `appVersion` explicitly; test/fixtures/README.md has the details.
+ */
+export const CERT_MANAGER_CHART: PinnedChart = {
+  chart: 'cert-manager',
+  repository: 'https://charts.jetstack.io',
+  version: 'v1.21.1',
+  appVersion: 'v1.21.1',
+};
+
+/** KServe's charts are OCI artifacts, one repository per chart, all released together. */
+const KSERVE_RELEASE = 'v0.20.0';
+
+/** KServe's CRDs (InferenceService, ServingRuntime, ClusterStorageContainer, ...). */
+export const KSERVE_CRD_CHART: PinnedChart = {
+  chart: 'kserve-crd',
+  repository: 'oci://ghcr.io/kserve/charts/kserve-crd',
+  version: KSERVE_RELEASE,
+  appVersion: KSERVE_RELEASE,
+};
+
+/** KServe's controller, webhooks and `inferenceservice-config` (the chart was named `kserve` up to v0.16). */
+export const KSERVE_RESOURCES_CHART: PinnedChart = {
+  chart: 'kserve-resources',
+  repository: 'oci://ghcr.io/kserve/charts/kserve-resources',
+  version: KSERVE_RELEASE,
+  appVersion: KSERVE_RELEASE,
+};
+
+/** KServe's ClusterServingRuntimes (rendered only with `kserve.servingruntime.enabled`). */
+export const KSERVE_RUNTIMES_CHART: PinnedChart = {
+  chart: 'kserve-runtime-configs',
+  repository: 'oci://ghcr.io/kserve/charts/kserve-runtime-configs',
+  version: KSERVE_RELEASE,
+  appVersion: KSERVE_RELEASE,
+};
+
+/**
+ * The KServe Python release the sklearn, xgboost, lightgbm and huggingface runtimes of
+ * KSERVE_RUNTIMES_CHART run (their images are tagged with it); the contract test serves models
+ * with `kserve==release` and downloads them with `kserve-storage==release` from PyPI.
+ */
+export const KSERVE_PYTHON: PinnedImage = {
+  repository: 'docker.io/kserve/sklearnserver',
+  tag: KSERVE_RELEASE,
+  release: '0.20.0',
+};

@@ -124,6 +124,8 @@ export class Mlflow extends Construct {
   public readonly manifest: eks.KubernetesManifest;
   /** Tracking URI for in-cluster clients. */
   public readonly trackingUri: string;
+  /** Prefix of the artifact store in `artifactBucket` (the server's `--artifacts-destination`). */
+  public readonly artifactPrefix = ARTIFACT_PREFIX;
   /** The admin password (key `password`), when basic auth is on. */
   public readonly adminSecret?: secretsmanager.Secret;
 

@@ -10,6 +10,7 @@ import { DvcRemote, DvcRemoteProps } from './dvc-remote';
 import { DagsterOnAws, DagsterOptions } from './dagster';
 import { ExternalSecrets } from './external-secrets';
 import { Feast, FeastOptions } from './feast';
+import { KServeOnAws, KServeOptions } from './kserve';
 import { Mlflow, MlflowOptions } from './mlflow';
 import { PodIdentityRole } from './pod-identity';
 import { StackProfile } from './profile';
@@ -51,11 +52,16 @@ export interface MlopsStackProps extends StackProps {
    * @default - sized by `profile`, no code locations yet, in-cluster only
    */
   readonly dagster?: DagsterOptions;
+  /**
+   * Settings of KServe (controller, model namespace, the models to serve, payload logs).
+   * @default - Standard mode, namespace `models`, no models yet, payload logs as JSON kept 90 days
+   */
+  readonly kserve?: KServeOptions;
 }
 
 /**
  * The reference MLOps stack: one EKS Auto Mode cluster with External Secrets, and the components
- * of the stack wired to it (DVC remote, MLflow, Feast, Dagster), each in its own namespace. Each part is exposed so that users can extend or replace it.
+ * of the stack wired to it (DVC remote, MLflow, Feast, Dagster, KServe), each in its own namespace. Each part is exposed so that users can extend or replace it.
  */
 export class MlopsStack extends Stack {
   /** The profile every default was taken from. */
@@ -76,6 +82,8 @@ export class MlopsStack extends Stack {
   public readonly feast: Feast;
   /** Dagster: database, compute-log bucket, webserver, daemon, code locations. */
   public readonly dagster: DagsterOnAws;
+  /** KServe: controller, payload-log bucket, model namespace and its InferenceServices. */
+  public readonly kserve: KServeOnAws;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -144,6 +152,23 @@ export class MlopsStack extends Stack {
       accessLogsBucket: this.dvc.accessLogsBucket,
     });
     this.dagster.manifest.node.addDependency(workloadNamespace);
+
+    // Models are served from MLflow's artifact store, so a registered version needs no copy.
+    this.kserve = new KServeOnAws(this, 'KServe', {
+      ...props.kserve,
+      cluster: this.cluster,
+      profile: this.profile,
+      accessLogsBucket: this.dvc.accessLogsBucket,
+      mlflowArtifacts: {
+        bucket: this.mlflow.artifactBucket,
+        encryptionKey: this.mlflow.artifactKey,
+        prefix: this.mlflow.artifactPrefix,
+        trackingUri: this.mlflow.trackingUri,
+      },
+    });
+    // The node pool with NetworkPolicy enforcement comes before any pod; KServe's pods all come
+    // after cert-manager's, and its CRD and runtime releases start none.
+    this.kserve.install.certManager.node.addDependency(this.platform.nodes);
   }
 
   /**

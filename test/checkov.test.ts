@@ -19,9 +19,9 @@ const PINNED = [
   'CKV_AWS_157 ^AWS::RDS::DBInstance\\.(Mlflow|Dagster)Database in ^development\\.',
   'CKV_AWS_18 ^AWS::S3::Bucket\\.DvcRemoteAccessLogs',
   'CKV_AWS_21 ^AWS::S3::Bucket\\.DvcRemoteAccessLogs',
-  'CKV_K8S_11 ^(Deployment|StatefulSet|CronJob)\\.',
-  'CKV_K8S_15 ^(Deployment|StatefulSet|CronJob)\\.',
-  'CKV_K8S_43 ^(Deployment|StatefulSet|CronJob)\\.',
+  'CKV_K8S_11 ^(Deployment|StatefulSet|CronJob|Job)\\.',
+  'CKV_K8S_15 ^(Deployment|StatefulSet|CronJob|Job)\\.',
+  'CKV_K8S_43 ^(Deployment|StatefulSet|CronJob|Job)\\.',
   'CKV_K8S_35 ^Deployment\\.[a-z0-9-]+\\.mlflow$',
   'CKV_K8S_35 ^(Deployment\\.[a-z0-9-]+\\.feast|CronJob\\.[a-z0-9-]+\\.feast-materialize)$',
   'CKV_K8S_35 ^StatefulSet\\.[a-z0-9-]+\\.redis$',
@@ -37,6 +37,11 @@ const PINNED = [
   'CKV_AWS_115 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
   'CKV_AWS_116 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
   'CKV_AWS_117 ^AWS::Lambda::Function\\.CustomVpcRestrictDefaultSGCustomResourceProvider',
+  'CKV_K8S_38 ^(Deployment\\.cert-manager\\.cert-manager(-cainjector|-webhook)?|Job\\.cert-manager\\.cert-manager-startupapicheck|Deployment\\.kserve\\.kserve-controller-manager)$',
+  'CKV_K8S_40 ^(Deployment\\.cert-manager\\.cert-manager(-cainjector|-webhook)?|Job\\.cert-manager\\.cert-manager-startupapicheck|Deployment\\.kserve\\.kserve-controller-manager)$',
+  'CKV_K8S_9 ^(Deployment\\.cert-manager\\.cert-manager(-cainjector)?|Deployment\\.kserve\\.kserve-controller-manager)$',
+  'CKV_K8S_8 ^(Deployment\\.cert-manager\\.cert-manager-cainjector|Deployment\\.kserve\\.kserve-controller-manager)$',
+  'CKV_K8S_155 ^ClusterRole\\.default\\.(cert-manager-cainjector|kserve-manager-role)$',
 ];
 
 // A workload that breaks what checkov checks, scanned in the same run: it must be reported.

@@ -43,9 +43,11 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
   const chain = longestChain(resources).map(id => id.replace(/[0-9A-F]{8}$/, ''));
   // First the node pool (with NetworkPolicy enforcement) and the namespaces, in parallel; then the
   // operator, its store, and the components side by side (MLflow, Feast, Dagster): none waits for another.
+  // KServe's chain (cert-manager or the runtimes, the controller, the models) runs beside them.
   expect(chain.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
   expect(['PlatformClusterMlflowChart', 'PlatformClusterFeastChart', 'PlatformClusterDagsterChart']).toContain(chain[3]);
   const all = chains(resources);
+  const id = (prefix: string) => Object.keys(resources).find(r => r.startsWith(prefix))!;
   const componentChains = [...all.entries()].filter(([k]) => /^PlatformCluster(Mlflow|Feast|Dagster)Chart/.test(k))
     .map(([, c]) => c.map(x => x.replace(/[0-9A-F]{8}$/, '')));
   expect(componentChains).toHaveLength(3);
@@ -53,8 +55,24 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
     expect(c).toHaveLength(4);
     expect(c.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
   }
-  expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace']).toContain(chain[0]);
-  const id = (prefix: string) => Object.keys(resources).find(r => r.startsWith(prefix))!;
+  expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace', 'PlatformClusterKServeNamespaces', 'PlatformClusterchartKServeCrds'])
+    .toContain(chain[0]);
+  // KServe: cert-manager (after its namespace and the node pool) and the runtimes (after the CRDs)
+  // side by side, then the controller, then the models; parallel to External Secrets.
+  const modelChains = [...all.entries()].filter(([k]) => k.startsWith('PlatformClusterKServeModels')).map(([, c]) => c.map(x => x.replace(/[0-9A-F]{8}$/, '')));
+  expect(modelChains).toHaveLength(1);
+  expect(modelChains[0]).toHaveLength(4);
+  expect(modelChains[0].slice(1)).toEqual(
+    [expect.stringMatching(/^PlatformClusterchartKServe(CertManager|Runtimes)$/), 'PlatformClusterchartKServeController', 'PlatformClusterKServeModels']);
+  const deps = (prefix: string) => (resources[id(prefix)].DependsOn ?? []).filter((d: string) => K8S_TYPES.includes(resources[d].Type))
+    .map((d: string) => d.replace(/[0-9A-F]{8}$/, '')).sort();
+  expect(deps('PlatformClusterchartKServeController')).toEqual(['PlatformClusterchartKServeCertManager', 'PlatformClusterchartKServeCrds', 'PlatformClusterchartKServeRuntimes']);
+  expect(deps('PlatformClusterchartKServeRuntimes')).toEqual(['PlatformClusterchartKServeCrds']);
+  expect(deps('PlatformClusterchartKServeCrds')).toEqual([]);
+  expect(deps('PlatformClusterchartKServeCertManager')).toEqual(['PlatformClusterKServeNamespaces', 'PlatformClusterNodes']);
+  expect(deps('PlatformClusterKServeModels')).toEqual(expect.arrayContaining(['PlatformClusterchartKServeController', 'PlatformClusterchartKServeRuntimes']));
+  // The CRD release creates KServe's namespace itself, so it needs no namespace manifest before it.
+  expect(resources[id('PlatformClusterchartKServeCrds')].Properties.CreateNamespace).toBe(true);
   for (const [a, b] of [['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace'], ['PlatformClusterNodes', 'PlatformClusterWorkloadNamespace']]) {
     expect(resources[id(a)].DependsOn ?? []).not.toContain(id(b));
     expect(resources[id(b)].DependsOn ?? []).not.toContain(id(a));

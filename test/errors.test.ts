@@ -1,12 +1,15 @@
 import { App, Lazy, Stack } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, MlflowServer, MlopsCluster, MlopsStack, parseProfile,
-  PodIdentityRole,
+  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, InferenceService, InferenceServiceProps, MlflowInferenceService,
+  MlflowServer, MlopsCluster, MlopsStack, ModelFormat, parseProfile, PayloadLogMode, PodIdentityRole, S3StorageContainer,
 } from '../lib';
 
 const stack = () => new Stack(new App(), 'S');
 const dvc = (props: DvcRemoteProps) => () => new DvcRemote(stack(), 'Dvc', props);
+const MODEL: InferenceServiceProps = { name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' };
+const model = (props: Partial<InferenceServiceProps>) => () => new InferenceService(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Iris', { ...MODEL, ...props });
+const LOGGER = { mode: PayloadLogMode.ALL, url: 's3://logs/payloads', path: 'predictions' };
 
 // Each message names the construct (its path), the prop and what is allowed.
 describe('bad input fails at synth with a clear message', () => {
@@ -59,6 +62,38 @@ describe('bad input fails at synth with a clear message', () => {
       const s = new MlopsStack(new App(), 'Stack');
       return new PodIdentityRole(s, 'Trainer', { cluster: s.cluster, namespace: 'mlops', serviceAccount: 'Trainer SA' });
     }, /Stack\/Trainer: invalid prop 'serviceAccount' = "Trainer SA"/],
+    ['a model format no enabled runtime serves', model({ modelFormat: 'pmml' as ModelFormat }),
+      /^C\/Iris: invalid prop 'modelFormat' = "pmml"; allowed: one of sklearn, xgboost, lightgbm, mlflow, onnx, huggingface, tensorflow, pytorch/],
+    ['a storage URI scheme KServe does not download', model({ storageUri: 'ftp://models/iris' }),
+      /^C\/Iris: invalid prop 'storageUri' = "ftp:\/\/models\/iris"; allowed: s3:\/\/<bucket>\/<key>, gs:\/\/<bucket>\/<key>, pvc:\/\/<claim>\/<path>, https:\/\/<url> or hf:\/\/<owner>\/<model>/],
+    ['a storage URI without a bucket', model({ storageUri: 's3://' }), /invalid prop 'storageUri' = "s3:\/\/"/],
+    ['a protocol the runtime does not speak', model({ modelFormat: ModelFormat.MLFLOW, protocolVersion: 'v1' as any }),
+      /^C\/Iris: invalid prop 'protocolVersion' = "v1"; allowed for mlflow \(runtime kserve-mlserver\): v2/],
+    ['more minimum than maximum replicas', model({ minReplicas: 3, maxReplicas: 2 }),
+      /^C\/Iris: invalid prop 'maxReplicas' = 2; allowed: a whole number, at least minReplicas \(3\)/],
+    ['zero replicas', model({ minReplicas: 0 }), /invalid prop 'minReplicas' = 0; allowed: a whole number, at least 1 \(Standard mode does not scale to zero\)/],
+    ['a canary above 100 percent', model({ canary: { name: 'v2', storageUri: 's3://models/v2', trafficPercent: 101 } }),
+      /^C\/Iris: invalid prop 'canary.trafficPercent' = 101; allowed: a whole percent from 0 to 100/],
+    ['a canary below 0 percent', model({ canary: { name: 'v2', storageUri: 's3://models/v2', trafficPercent: -5 } }), /'canary.trafficPercent' = -5/],
+    ['GPUs without a node selector', model({ gpus: 1, tolerations: [{ key: 'nvidia.com/gpu' }] }),
+      /^C\/Iris: invalid prop 'gpus' = 1; a GPU model needs a nodeSelector that picks GPU nodes and the tolerations of their taints/],
+    ['GPUs without a toleration', model({ gpus: 1, nodeSelector: { gpu: 'yes' } }), /invalid prop 'gpus' = 1; a GPU model needs/],
+    ['a payload logger without a mode', model({ logger: { ...LOGGER, mode: undefined as any } }),
+      /^C\/Iris: invalid prop 'logger.mode' = undefined; allowed: one of all, request, response \(KServe has no default\)/],
+    ['a payload logger without a path', model({ logger: { ...LOGGER, path: '' } }),
+      /^C\/Iris: invalid prop 'logger.path' = ""; allowed: a non-empty relative key path.*without it the agent stores nothing/],
+    ['a payload logger writing elsewhere than S3', model({ logger: { ...LOGGER, url: 'gs://logs/payloads' } }),
+      /invalid prop 'logger.url' = "gs:\/\/logs\/payloads"; allowed: s3:\/\/<bucket>/],
+    ['a batch interval that is not a Go duration', model({ logger: { ...LOGGER, batchInterval: '30 seconds' } }),
+      /invalid prop 'logger.batchInterval' = "30 seconds"; allowed: a Go duration/],
+    ['an MLflow version whose artifacts are not on the artifact store', () => new MlflowInferenceService(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Churn', {
+      name: 'churn', artifactsDestination: 's3://artifacts/mlflow',
+      modelVersion: { name: 'churn', version: '1', runId: 'r', artifactUri: 'models:/churn/1' },
+    }), /^C\/Churn: invalid prop 'modelVersion.artifactUri' = "models:\/churn\/1"; allowed: mlflow-artifacts:\/<path>, or an s3:\/\/ URI under the artifacts destination s3:\/\/artifacts\/mlflow/],
+    ['a storage container without a region', () => new S3StorageContainer(new cdk8s.Chart(new cdk8s.App(), 'C'), 'S3', { region: '' }),
+      /^C\/S3: invalid prop 'region' = ""; allowed: an AWS region such as eu-west-1/],
+    ['a model namespace that is not a DNS label', () => new MlopsStack(new App(), 'Stack', { kserve: { modelNamespace: 'Models' } }),
+      /^Stack\/KServe: invalid prop 'modelNamespace' = "Models"/],
     ['an unknown profile in the app context', () => parseProfile('staging', 'bin/app.ts (context)'),
       /bin\/app.ts \(context\): invalid prop 'profile' = "staging"; allowed: development, production/],
   ])('%s', (_name, build, message) => {

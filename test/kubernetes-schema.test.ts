@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import { parse } from 'yaml';
-import { AwsSecretStoreChart, EXTERNAL_SECRETS_CHART, findClashes, StackProfile } from '../lib';
+import { AwsSecretStoreChart, EXTERNAL_SECRETS_CHART, findClashes, InferenceService, ModelFormat, StackProfile } from '../lib';
+import { modelPods } from './support/kserve';
 import { standaloneCharts, stackObjects } from './support/objects';
 import { podRequests, podSpecsOf, restrictedViolations } from './support/pod-security';
 import { PROFILES } from './support/synth';
@@ -33,6 +34,24 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
     });
   });
 
+  test('every model pod KServe would make of the emitted InferenceServices meets Pod Security "restricted"', () => {
+    const cluster = [...perProfile[0].charts, ...perProfile[0].manifests].map(o => o.object);
+    const isvcs = objects.filter(o => o.object.kind === 'InferenceService');
+    expect(isvcs.length).toBeGreaterThanOrEqual(3);
+    const pods = isvcs.flatMap(o => modelPods(o.object, [...cluster, ...objects.map(x => x.object)]).map(pod => ({ source: o.source, pod })));
+    // The canary, the logger's agent and both kinds of storage initializer are among them.
+    expect(pods.map(p => p.pod.spec.containers.map((c: any) => c.name).join('+'))).toContain('kserve-container+agent');
+    expect(pods.length).toBeGreaterThan(isvcs.length);
+    expect(pods.flatMap(p => restrictedViolations(p.pod.spec).map(v => `${p.source} ${p.pod.metadata.name}: ${v}`))).toEqual([]);
+    // The runtimes' and storage containers' own contexts carry seccomp (chart values, S3StorageContainer)
+    // and the pod-level context the library writes does too; with neither, the check fails.
+    const unprofiled = (c: any) => ({ ...c, securityContext: { ...c.securityContext, seccompProfile: undefined } });
+    const bare = pods.map(p => ({
+      ...p.pod.spec, securityContext: undefined, containers: p.pod.spec.containers.map(unprofiled), initContainers: p.pod.spec.initContainers.map(unprofiled),
+    }));
+    expect(bare.flatMap(restrictedViolations).some(v => /kserve-container: seccomp profile is undefined/.test(v))).toBe(true);
+  });
+
   test('every pod template of the Helm releases meets Pod Security "restricted"', () => {
     const violations = charts.flatMap(c => podSpecsOf(c.object).flatMap(restrictedViolations)
       .map(v => `${c.source} ${c.object.kind}/${c.object.metadata.name}: ${v}`));
@@ -49,7 +68,18 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
     const runPod = { kind: 'Pod', metadata: { name: 'dagster-run' }, spec: { containers: [{ name: 'run', resources: dagster.run_launcher.config.resources }] } };
     const runPods = Array.from({ length: dagster.run_coordinator.config.max_concurrent_runs }, () => runPod);
     expect(runPods.length).toBeGreaterThanOrEqual(1);
-    const total = podRequests([...objects, ...runPods]);
+    // The reference stack declares no model; the budget holds one, as KServe would run it with the
+    // stack's defaults: model server, payload-logging agent and (before them) the storage initializer.
+    const isvc = new InferenceService(new cdk8s.Chart(new cdk8s.App(), 'One'), 'Model', {
+      name: 'one', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/one', storageContainerName: 's3-models',
+      logger: { mode: 'all' as any, url: 's3://logs/payload-logs', path: 'predictions' },
+    }).resource.toJson();
+    const model = modelPods(isvc, objects);
+    expect(model[0].spec.containers.map((c: any) => c.name)).toEqual(['kserve-container', 'agent']);
+    // Helm hooks (cert-manager's startupapicheck) run once while a release installs, then are gone.
+    const lasting = objects.filter(o => !o.metadata.annotations?.['helm.sh/hook']);
+    expect(objects.filter(o => !lasting.includes(o) && o.kind === 'Job').map(o => o.metadata.name)).toEqual(['cert-manager-startupapicheck']);
+    const total = podRequests([...lasting, ...runPods, ...model]);
     expect(total.unrequested).toEqual([]);
     expect(total.cpu).toBeGreaterThan(0);
     expect(total.cpu).toBeLessThanOrEqual(2);
@@ -72,6 +102,10 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
       'eks.amazonaws.com/v1/IngressClassParams', 'networking.k8s.io/v1/IngressClass',
       'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy', 'admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding',
       'apps/v1/StatefulSet', 'batch/v1/CronJob', 'autoscaling/v2/HorizontalPodAutoscaler',
+      // KServe's objects, and those of its charts and cert-manager's
+      'serving.kserve.io/v1beta1/InferenceService', 'serving.kserve.io/v1alpha1/ClusterStorageContainer',
+      'serving.kserve.io/v1alpha1/ClusterServingRuntime', 'cert-manager.io/v1/Issuer', 'cert-manager.io/v1/Certificate',
+      'apiextensions.k8s.io/v1/CustomResourceDefinition', 'admissionregistration.k8s.io/v1/MutatingWebhookConfiguration', 'batch/v1/Job',
       // from the External Secrets chart
       'v1/Secret', 'rbac.authorization.k8s.io/v1/ClusterRole', 'rbac.authorization.k8s.io/v1/ClusterRoleBinding',
       'rbac.authorization.k8s.io/v1/Role', 'rbac.authorization.k8s.io/v1/RoleBinding',

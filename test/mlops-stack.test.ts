@@ -2,6 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack, StackProfile } from '../lib';
+import { renderHelmReleases } from './support/helm';
+import { podSpecsOf } from './support/pod-security';
 import { synthReference } from './support/synth';
 
 const dev = synthReference(StackProfile.DEVELOPMENT);
@@ -76,8 +78,10 @@ describe('the EKS cluster', () => {
     const dependsOn = (id: string, target: string, seen = new Set<string>()): boolean =>
       (resources[id].DependsOn ?? []).some((d: string) => d === target || (!seen.has(d) && seen.add(d) && dependsOn(d, target, seen)));
     const manifestsWithPods = KubernetesManifests.fromStack(dev.stack)
-      .filter(o => ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'Pod'].includes(o.object.kind)).map(o => o.logicalId);
-    const charts = Object.keys(template.findResources('Custom::AWSCDK-EKS-HelmChart'));
+      .filter(o => ['Deployment', 'StatefulSet', 'DaemonSet', 'CronJob', 'Job', 'Pod', 'InferenceService'].includes(o.object.kind)).map(o => o.logicalId);
+    // Releases that start pods (KServe's CRD and runtime releases start none, and need not wait).
+    const charts = renderHelmReleases(template.toJSON()).filter(r => r.objects.some(o => podSpecsOf(o).length > 0)).map(r => r.logicalId);
+    expect(Object.keys(template.findResources('Custom::AWSCDK-EKS-HelmChart')).length - charts.length).toBe(2);
     const withPods = [...new Set([...manifestsWithPods, ...charts])];
     expect(manifestsWithPods.length).toBeGreaterThanOrEqual(1);
     expect(charts.length).toBeGreaterThanOrEqual(1);
@@ -110,7 +114,7 @@ describe('the EKS cluster', () => {
   test('each component namespace enforces, audits and warns on Pod Security "restricted" and denies ingress by default', () => {
     const objects = KubernetesManifests.fromStack(dev.stack).map(o => o.object);
     const namespaces = objects.filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['dagster', 'external-secrets', 'feast', 'mlflow']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['cert-manager', 'dagster', 'external-secrets', 'feast', 'kserve', 'mlflow', 'models']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
         .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));
@@ -136,7 +140,7 @@ describe('the EKS cluster', () => {
     const associations = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation')) as any[];
     expect(associations.map(a => `${a.Properties.Namespace}/${a.Properties.ServiceAccount}`).sort())
       .toEqual(['dagster/dagster-run', 'dagster/dagster-webserver', 'external-secrets/external-secrets', 'feast/feast',
-        'feast/feast-materializer', 'mlflow/mlflow']);
+        'feast/feast-materializer', 'mlflow/mlflow', 'models/model-server']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import { MlopsStack, StackProfile } from '../lib';
+import { MlopsStack, ModelFormat, PayloadLogFormat, StackProfile } from '../lib';
 import { synthReference } from './support/synth';
 
 /** Resource types that hold data or the keys to it. */
@@ -28,6 +28,8 @@ const PINNED_LOGICAL_IDS = {
   DagsterDatabase52C30A79: 'AWS::RDS::DBInstance',
   DagsterDatabaseServerCredentials883F4C62: 'AWS::SecretsManager::Secret',
   MlopsStackDagsterDatabaseSecret8D2B0FEE853fe476eeba2ae847b86c46f1a9a0a5: 'AWS::SecretsManager::Secret',
+  KServePayloadLogKeyE66F67D1: 'AWS::KMS::Key',
+  KServePayloadLogs27A2BDB9: 'AWS::S3::Bucket',
   FeastDataBA04A5BE: 'AWS::S3::Bucket',
   FeastDataKey95E0A673: 'AWS::KMS::Key',
   FeastOnlineStoreAuthToken18C1C5E8: 'AWS::SecretsManager::Secret',
@@ -51,7 +53,8 @@ const PINNED_LOGICAL_IDS = {
 const PINNED_PLATFORM_IDS = {
   'AWS::EKS::Cluster': ['PlatformCluster6842C9C4'],
   'AWS::EC2::VPC': ['PlatformVpcB7D6B3DD'],
-  'Custom::AWSCDK-EKS-HelmChart': ['PlatformClusterchartExternalSecretsChart416BAA4D'],
+  'Custom::AWSCDK-EKS-HelmChart': ['PlatformClusterchartExternalSecretsChart416BAA4D', 'PlatformClusterchartKServeCertManager5F0F35DD',
+    'PlatformClusterchartKServeCrds87007AB5', 'PlatformClusterchartKServeRuntimes54A32726', 'PlatformClusterchartKServeControllerA5EBB795'],
 };
 
 describe('stateful resources', () => {
@@ -76,6 +79,7 @@ describe('stateful resources', () => {
       expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
         'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterDagsterChart8CF4D463', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
+        'PlatformClusterKServeModels01D3C703', 'PlatformClusterKServeNamespaces1979329F',
       ].sort());
     }
   });
@@ -95,6 +99,8 @@ describe('stateful resources', () => {
       dagster: { name: 'orchestration', namespace: 'ml-orchestration', maxConcurrentRuns: 3, readOnlyWebserver: true,
         codeLocations: [{ name: 'etl', image: 'registry.example.com/etl:1', module: 'etl.definitions' }] },
       feast: { name: 'features', namespace: 'ml-features', project: 'shop', clientNamespaces: ['training'], replicas: 2, materializationSchedule: '*/30 * * * *' },
+      kserve: { modelNamespace: 'serving', payloadLogFormat: PayloadLogFormat.PARQUET, clientNamespaces: ['apps'],
+        models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }] },
     }).template.toJSON();
     const before = statefulResources(dev);
     const after = statefulResources(variant);

@@ -51,8 +51,8 @@ export function disruptionBudget(scope: Construct, server: ServerIdentity): k8s.
 
 /** A ServiceAccount whose token is never mounted (no pod of the library calls the API server). */
 export function serviceAccount(scope: Construct, id: string, name: string, labels: Record<string, string>,
-  annotations?: { [key: string]: string }): k8s.KubeServiceAccount {
-  return new k8s.KubeServiceAccount(scope, id, { metadata: { name, labels, annotations }, automountServiceAccountToken: false });
+  annotations?: { [key: string]: string }, namespace?: string): k8s.KubeServiceAccount {
+  return new k8s.KubeServiceAccount(scope, id, { metadata: { name, namespace, labels, annotations }, automountServiceAccountToken: false });
 }
 
 /**

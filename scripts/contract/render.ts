@@ -11,9 +11,9 @@ import { Dagster } from '../../constructs/dagster/dagster';
 import { FeastFeatureStore } from '../../constructs/feast/feast-feature-store';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { RedisServer } from '../../constructs/redis/redis-server';
-import { CLUSTER_SCOPED_KINDS, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack } from '../../lib';
+import { CLUSTER_SCOPED_KINDS, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack, ModelFormat } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
-import { helmTemplate } from '../../test/support/helm';
+import { helmTemplate, renderHelmReleases } from '../../test/support/helm';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
 import { ROOT } from '../../test/support/tools';
 import { PROFILES } from '../../test/support/synth';
@@ -123,6 +123,29 @@ fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
     'external-secrets', {})
     .filter(o => o.kind === 'ClusterRole' && Object.keys(o.metadata.labels ?? {}).some(l => l.startsWith('rbac.authorization.k8s.io/aggregate-to-')))
     .map(o => ({ ...o, metadata: { ...o.metadata, name: `${o.metadata.name}-chart-defaults` } })),
+}, null, 1));
+
+// KServe as the reference stack applies it, with one sklearn model from the MLflow artifact bucket:
+// the model namespace's objects (storage container, ServiceAccounts, InferenceService) with the AWS
+// names replaced by the local ones, and the runtimes and controller configuration its charts render.
+const kserveStack = new MlopsStack(new App(), 'KServeStack', {
+  kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri }] },
+});
+const kref = (c: any) => kserveStack.getLogicalId(c.node.defaultChild ?? c);
+const kserveSubstitutions: Record<string, string> = {
+  [`\${Ref:${kref(kserveStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
+  [`\${${kref(kserveStack.kserve.identity.role)}.Arn}`]: 'arn:aws:iam::123456789012:role/contract-models',
+  '${Ref:AWS::Region}': CONTRACT.awsRegion,
+};
+let kserveJson = JSON.stringify(KubernetesManifests.fromStack(kserveStack).filter(o => o.logicalId.startsWith('PlatformClusterKServeModels')).map(o => o.object), null, 1);
+for (const [marker, value] of Object.entries(kserveSubstitutions)) kserveJson = kserveJson.split(marker).join(value);
+const kserveLeftover = kserveJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
+if (kserveLeftover) throw new Error(`render.ts: unsubstituted references in KServe's manifest: ${[...new Set(kserveLeftover)].join(', ')}`);
+const kserveReleases = renderHelmReleases(Template.fromStack(kserveStack).toJSON());
+fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify({
+  models: JSON.parse(kserveJson),
+  cluster: kserveReleases.filter(r => ['kserve-resources', 'kserve-runtime-configs'].includes(r.release)).flatMap(r => r.objects)
+    .filter(o => ['ClusterServingRuntime', 'ClusterStorageContainer', 'ConfigMap'].includes(o.kind)),
 }, null, 1));
 
 // Two DVC remotes as a user would declare them (content-addressed, and with cloud versioning), with

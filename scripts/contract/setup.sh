@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the contract tests run: the pinned Python packages into .venv-contract, .venv-dvc
-# and .venv-feast, .venv-dagster (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
+# .venv-feast, .venv-dagster and .venv-kserve (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
 # the local kube-apiserver (scripts/local-apiserver.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -29,3 +29,8 @@ install_venv .venv-dvc test/contract/requirements-dvc.txt bin/dvc
 # Feast in its own venv too (its pandas, numpy and pyarrow pins clash with MLflow's).
 install_venv .venv-feast test/contract/requirements-feast.txt bin/feast
 install_venv .venv-dagster test/contract/requirements-dagster.txt bin/dagster-webserver
+install_venv .venv-kserve test/contract/requirements-kserve.txt bin/python
+# KServe's runtimes and storage-initializer entrypoint at the pinned tag (not on PyPI): the Go module
+# of the release carries its python/ folder; the test finds it with `go mod download -json`.
+(cd /tmp && GOFLAGS=-mod=mod go mod download github.com/kserve/kserve@v0.20.0)
+bash scripts/contract/kserve-agent.sh

@@ -51,12 +51,28 @@ class ApiServer:
         files = sorted(glob.glob(os.path.join(CRDS, '*', '*.yaml')))
         result = self.kubectl('apply', '--server-side', *[a for f in files for a in ('-f', f)])
         assert result.returncode == 0, result.stderr
+        self.wait_for_crds()
+        return len(files)
+
+    def apply_crds_first(self, objects):
+        """Applies the CRDs among `objects` and waits until they serve, as the releases that install
+        them (KServe's CRD chart, cert-manager's with crds.enabled) complete before the objects of
+        their kinds are applied; returns the other objects."""
+        crds = [o for o in objects if o['kind'] == 'CustomResourceDefinition']
+        if crds:
+            self.apply(crds)
+            self.wait_for_crds()
+        return [o for o in objects if o['kind'] != 'CustomResourceDefinition']
+
+    def wait_for_crds(self):
         # `kubectl wait` fails instead of waiting while a new CRD has no status yet: retry it.
         deadline = time.monotonic() + 300
         while True:
             wait = self.kubectl('wait', '--for', 'condition=established', '--timeout=120s', 'crd', '--all')
             if wait.returncode == 0:
-                return len(files)
+                # kubectl caches the API's discovery: refresh it, or the new kinds stay unknown to it.
+                self.kubectl('api-resources')
+                return
             if time.monotonic() > deadline:
                 raise AssertionError(f'CRDs not established: {wait.stderr}')
             time.sleep(1)

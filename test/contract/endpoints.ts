@@ -29,6 +29,12 @@ export const CONTRACT = {
     redisEndpoint: 'redis.feast.svc:6379',
     standaloneRegistry: 's3://contract-feast/standalone/registry.pb',
   },
+  kserve: {
+    model: 'iris',
+    // Where a user's model sits in the MLflow artifact bucket the stack's model role may read.
+    storageUri: 's3://contract-artifacts/mlflow/1/models/m-iris/artifacts',
+    payloadBucket: 'contract-payloads',
+  },
   dagster: {
     namespace: 'dagster',
     bucket: 'contract-dagster',

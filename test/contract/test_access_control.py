@@ -44,7 +44,7 @@ def cluster(rendered):
         extra = sorted({o['metadata']['namespace'] for o in objects if o['metadata'].get('namespace')} - declared)
         api.apply(namespaces + [{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': n, 'labels': labels}}
                                 for n in extra + [TENANT]])
-        api.apply([o for o in objects if o['kind'] != 'Namespace'])
+        api.apply([o for o in api.apply_crds_first(objects) if o['kind'] != 'Namespace'])
         # A team given the built-in edit role in its own namespace, as the Kubernetes docs suggest.
         api.apply([{'apiVersion': 'rbac.authorization.k8s.io/v1', 'kind': 'RoleBinding',
                     'metadata': {'name': 'team-a-editors', 'namespace': TENANT},

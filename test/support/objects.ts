@@ -5,6 +5,7 @@ import {
 } from '../../lib';
 import { buildDagsterExample } from '../../examples/dagster-on-any-cluster';
 import { buildFeastExample } from '../../examples/feast-on-any-cluster';
+import { buildKServeExample } from '../../examples/kserve-on-any-cluster';
 import { renderHelmReleases } from './helm';
 import { PROFILES, synthReference } from './synth';
 import { SourcedObject } from './tools';
@@ -35,6 +36,7 @@ export function standaloneCharts(): SourcedObject[] {
   // Feast with the in-cluster Redis (the example for any cluster), and in PRODUCTION against a managed Redis Cluster.
   buildFeastExample(app);
   buildDagsterExample(app);
+  buildKServeExample(app);
   new FeastFeatureStore(app, 'FeastProd', {
     namespace: 'team-b', project: 'demo', profile: StackProfile.PRODUCTION, registryPath: 's3://bucket/feast/registry.pb',
     onlineStore: {

@@ -1,0 +1,329 @@
+import { ApiObject } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { guardAgainstClashes } from '../core/clashes';
+import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
+import { standardLabels } from '../core/labels';
+import { clientPeers } from '../core/network';
+import { StackProfile } from '../core/profile';
+import { loggerSpec, PayloadLoggerProps } from './payload-logger';
+import { InferenceProtocol, ModelFormat, RUNTIME_OF_FORMAT } from './runtimes';
+
+/** The metric KServe's HorizontalPodAutoscaler scales a model on (Standard mode). */
+export enum ScaleMetric {
+  /** Average CPU utilization, percent of the request. */
+  CPU = 'cpu',
+  /** Average memory utilization, percent of the request. */
+  MEMORY = 'memory',
+}
+
+/** A toleration of the model pods (GPU nodes are usually tainted). */
+export interface ModelToleration {
+  /** Taint key, e.g. `nvidia.com/gpu`. */
+  readonly key: string;
+  /**
+   * `Exists` or `Equal`.
+   * @default 'Exists'
+   */
+  readonly operator?: string;
+  /**
+   * Taint value (with `Equal`).
+   * @default - none
+   */
+  readonly value?: string;
+  /**
+   * Taint effect.
+   * @default - all effects
+   */
+  readonly effect?: string;
+}
+
+/** A second version of the model that receives a share of the traffic (KServe v0.20 `spec.canary`, Standard mode). */
+export interface ModelCanary {
+  /** Name of the canary; its Deployment and Service are `<inference service>-<name>-predictor`. */
+  readonly name: string;
+  /** Where the canary's model is (same format and runtime as the stable one). */
+  readonly storageUri: string;
+  /** Percent of requests the canary receives, 0 to 100. */
+  readonly trafficPercent: number;
+}
+
+/** What every InferenceService of the library takes, whatever the model's origin. */
+export interface InferenceServiceOptions {
+  /** Name of the InferenceService (and of the model in its endpoints). */
+  readonly name: string;
+  /**
+   * Namespace of the InferenceService.
+   * @default 'models'
+   */
+  readonly namespace?: string;
+  /**
+   * ServiceAccount the model pods run as: the one whose cloud role may read the model (EKS Pod
+   * Identity on AWS) and write the payload logs.
+   * @default - the namespace's `default` ServiceAccount
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * ClusterStorageContainer that downloads the model (`S3StorageContainer.name` for `s3://` models
+   * with EKS Pod Identity: it carries the region).
+   * @default - the one KServe matches to the URI scheme
+   */
+  readonly storageContainerName?: string;
+  /**
+   * Inference protocol.
+   * @default - the runtime's first protocol (v1 where the runtime has it, else v2)
+   */
+  readonly protocolVersion?: InferenceProtocol;
+  /**
+   * Fewest model pods.
+   * @default - 1 in DEVELOPMENT, 2 in PRODUCTION
+   */
+  readonly minReplicas?: number;
+  /**
+   * Most model pods; above `minReplicas` KServe creates a HorizontalPodAutoscaler (needs metrics-server).
+   * @default - `minReplicas` in DEVELOPMENT, 4 in PRODUCTION
+   */
+  readonly maxReplicas?: number;
+  /**
+   * Metric the autoscaler scales on.
+   * @default ScaleMetric.CPU
+   */
+  readonly scaleMetric?: ScaleMetric;
+  /**
+   * Target utilization of `scaleMetric`, percent of the request (1-100).
+   * @default 75
+   */
+  readonly scaleTarget?: number;
+  /**
+   * CPU request of the model server.
+   * @default - '100m' in DEVELOPMENT, '1' in PRODUCTION
+   */
+  readonly cpu?: string;
+  /**
+   * Memory request of the model server.
+   * @default - '256Mi' in DEVELOPMENT, '2Gi' in PRODUCTION
+   */
+  readonly memory?: string;
+  /**
+   * Memory limit of the model server.
+   * @default - '512Mi' in DEVELOPMENT, `memory` in PRODUCTION
+   */
+  readonly memoryLimit?: string;
+  /**
+   * NVIDIA GPUs per model pod; needs `nodeSelector` and `tolerations` that reach GPU nodes.
+   * @default 0
+   */
+  readonly gpus?: number;
+  /**
+   * Node labels the model pods must land on.
+   * @default - none
+   */
+  readonly nodeSelector?: { [key: string]: string };
+  /**
+   * Tolerations of the model pods.
+   * @default - none
+   */
+  readonly tolerations?: ModelToleration[];
+  /**
+   * Writes every prediction to S3.
+   * @default - no payload logging
+   */
+  readonly logger?: PayloadLoggerProps;
+  /**
+   * Namespaces whose pods labelled `models.cdk-mlops-stack.io/client: "true"` may call the model.
+   * @default - the model's own namespace only
+   */
+  readonly clientNamespaces?: string[];
+  /**
+   * Extra annotations of the InferenceService (KServe copies them to the model pods).
+   * @default - none
+   */
+  readonly annotations?: { [key: string]: string };
+  /**
+   * Sizing defaults.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+}
+
+/** Properties of `InferenceService`. */
+export interface InferenceServiceProps extends InferenceServiceOptions {
+  /** Format of the model; picks the serving runtime. */
+  readonly modelFormat: ModelFormat;
+  /** Where the model is: `s3://`, `gs://`, `pvc://`, `https://` or `hf://`. */
+  readonly storageUri: string;
+  /**
+   * A canary version taking a share of the traffic.
+   * @default - none
+   */
+  readonly canary?: ModelCanary;
+}
+
+/** Label that lets a pod of a client namespace call the models. */
+export const MODEL_CLIENT_LABEL = 'models.cdk-mlops-stack.io/client';
+/** Port of the model server in every runtime the stack enables. */
+export const MODEL_PORT = 8080;
+/** Port of KServe's agent, which fronts the model server whenever a logger is set. */
+export const AGENT_PORT = 9081;
+
+const STORAGE_URI = /^(s3|gs):\/\/[^/\s]+(\/\S*)?$|^pvc:\/\/[a-z0-9]([-a-z0-9]*[a-z0-9])?(\/\S*)?$|^https:\/\/\S+$|^hf:\/\/[^/\s]+\/\S+$/;
+
+/** Throws unless `uri` is a storage URI KServe's storage initializer downloads from. */
+export function assertStorageUri(scope: Construct, prop: string, uri: string): void {
+  if (isUnresolved(uri)) return;
+  if (!STORAGE_URI.test(uri ?? '')) {
+    throw new InvalidPropError(scope, prop, uri,
+      'allowed: s3://<bucket>/<key>, gs://<bucket>/<key>, pvc://<claim>/<path>, https://<url> or hf://<owner>/<model>');
+  }
+}
+
+/**
+ * A KServe v0.20 InferenceService in Standard mode (plain Deployment, Service and, when it may
+ * scale, HorizontalPodAutoscaler; no Knative), with the runtime named explicitly, pods at Pod
+ * Security "restricted" and a NetworkPolicy that admits only the model's clients.
+ *
+ * KServe adds the storage initializer (and, with a logger, its agent) to the pod; the pod-level
+ * security context set here is what makes those containers "restricted" too.
+ */
+export class InferenceService extends Construct {
+  /** The InferenceService object. */
+  public readonly resource: ApiObject;
+  /** In-cluster base URL of the model's predictor (Standard mode: `<name>-predictor`). */
+  public readonly url: string;
+  /** The protocol its endpoints speak. */
+  public readonly protocolVersion: InferenceProtocol;
+
+  constructor(scope: Construct, id: string, props: InferenceServiceProps) {
+    super(scope, id);
+    const namespace = props.namespace ?? 'models';
+    assertDnsLabel(this, 'name', props.name);
+    assertDnsLabel(this, 'namespace', namespace);
+    const format = props.modelFormat;
+    const runtime = RUNTIME_OF_FORMAT[format];
+    if (!runtime) {
+      throw new InvalidPropError(this, 'modelFormat', format, `allowed: one of ${Object.values(ModelFormat).join(', ')}`);
+    }
+    assertStorageUri(this, 'storageUri', props.storageUri);
+    this.protocolVersion = props.protocolVersion ?? runtime.protocols[0];
+    if (!runtime.protocols.includes(this.protocolVersion)) {
+      throw new InvalidPropError(this, 'protocolVersion', this.protocolVersion,
+        `allowed for ${format} (runtime ${runtime.name}): ${runtime.protocols.join(', ')}`);
+    }
+
+    const production = props.profile === StackProfile.PRODUCTION;
+    const minReplicas = props.minReplicas ?? (production ? 2 : 1);
+    const maxReplicas = props.maxReplicas ?? (production ? Math.max(4, minReplicas) : minReplicas);
+    if (!Number.isInteger(minReplicas) || minReplicas < 1) {
+      throw new InvalidPropError(this, 'minReplicas', minReplicas, 'allowed: a whole number, at least 1 (Standard mode does not scale to zero)');
+    }
+    if (!Number.isInteger(maxReplicas) || maxReplicas < minReplicas) {
+      throw new InvalidPropError(this, 'maxReplicas', maxReplicas, `allowed: a whole number, at least minReplicas (${minReplicas})`);
+    }
+    const scaleTarget = props.scaleTarget ?? 75;
+    if (!Number.isInteger(scaleTarget) || scaleTarget < 1 || scaleTarget > 100) {
+      throw new InvalidPropError(this, 'scaleTarget', scaleTarget, 'allowed: a whole percent from 1 to 100');
+    }
+
+    const gpus = props.gpus ?? 0;
+    if (!Number.isInteger(gpus) || gpus < 0) {
+      throw new InvalidPropError(this, 'gpus', gpus, 'allowed: a whole number, 0 or more');
+    }
+    if (gpus > 0 && (!props.nodeSelector || Object.keys(props.nodeSelector).length === 0 || !props.tolerations?.length)) {
+      throw new InvalidPropError(this, 'gpus', gpus,
+        'a GPU model needs a nodeSelector that picks GPU nodes and the tolerations of their taints (e.g. nvidia.com/gpu)');
+    }
+    const cpu = props.cpu ?? (production ? '1' : '100m');
+    // The sklearn runtime holds about 220 MiB with a small model (contract test).
+    const memory = props.memory ?? (production ? '2Gi' : '256Mi');
+    const memoryLimit = props.memoryLimit ?? (props.memory ?? (production ? '2Gi' : '512Mi'));
+    const gpuQuantity = gpus > 0 ? { 'nvidia.com/gpu': String(gpus) } : {};
+
+    const clients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MODEL_CLIENT_LABEL]: 'true' });
+    const annotations = props.annotations ?? {};
+    const lineageKeys = Object.keys(annotations).filter(k => k.startsWith(LINEAGE_PREFIX)).sort();
+    const model = (storageUri: string) => ({
+      // KServe's own name for the model container; the canary's schema requires it.
+      name: 'kserve-container',
+      modelFormat: { name: format },
+      runtime: runtime.name,
+      protocolVersion: this.protocolVersion,
+      storageUri,
+      resources: {
+        requests: { cpu, memory, ...gpuQuantity },
+        limits: { memory: memoryLimit, ...gpuQuantity },
+      },
+    });
+    const podSettings = {
+      ...(props.serviceAccountName ? { serviceAccountName: props.serviceAccountName } : {}),
+      // The model server calls no Kubernetes API; EKS Pod Identity's token is a separate volume.
+      automountServiceAccountToken: false,
+      ...(props.storageContainerName ? { storageContainerName: props.storageContainerName } : {}),
+      // Applies to every container KServe puts in the pod (storage initializer, agent, model server):
+      // the runtimes' and the storage container's own contexts set no seccomp profile.
+      securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+      ...(props.nodeSelector ? { nodeSelector: props.nodeSelector } : {}),
+      ...(props.tolerations?.length ? {
+        tolerations: props.tolerations.map(t => ({ key: t.key, operator: t.operator ?? 'Exists', value: t.value, effect: t.effect })),
+      } : {}),
+    };
+
+    const canary = props.canary;
+    if (canary) {
+      assertDnsLabel(this, 'canary.name', canary.name);
+      assertStorageUri(this, 'canary.storageUri', canary.storageUri);
+      if (!Number.isInteger(canary.trafficPercent) || canary.trafficPercent < 0 || canary.trafficPercent > 100) {
+        throw new InvalidPropError(this, 'canary.trafficPercent', canary.trafficPercent, 'allowed: a whole percent from 0 to 100');
+      }
+    }
+
+    const labels = standardLabels('kserve', props.name);
+    this.resource = new ApiObject(this, 'Resource', {
+      apiVersion: 'serving.kserve.io/v1beta1',
+      kind: 'InferenceService',
+      metadata: {
+        name: props.name,
+        namespace,
+        labels,
+        annotations: {
+          ...annotations,
+          // Per object, so the model keeps working if the cluster's default mode changes.
+          'serving.kserve.io/deploymentMode': 'Standard',
+          // No HorizontalPodAutoscaler when the replica count is fixed: it would only wait for metrics.
+          'serving.kserve.io/autoscalerClass': maxReplicas > minReplicas ? 'hpa' : 'none',
+        },
+      },
+      spec: {
+        predictor: {
+          ...podSettings,
+          minReplicas,
+          maxReplicas,
+          ...(maxReplicas > minReplicas ? { scaleMetric: props.scaleMetric ?? ScaleMetric.CPU, scaleTarget } : {}),
+          model: model(props.storageUri),
+          ...(props.logger ? { logger: loggerSpec(this, props.logger, lineageKeys) } : {}),
+        },
+        ...(canary ? {
+          canary: [{
+            trafficPercent: canary.trafficPercent,
+            predictor: { name: canary.name, ...podSettings, model: model(canary.storageUri) },
+          }],
+        } : {}),
+      },
+    });
+    guardAgainstClashes(this.resource);
+
+    // The component Service targets the agent (9081) instead of the model server when a logger is set.
+    const ports = [MODEL_PORT, ...(props.logger ? [AGENT_PORT] : [])];
+    new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+      metadata: { name: `${props.name}-clients`, namespace, labels },
+      spec: {
+        podSelector: { matchLabels: { 'serving.kserve.io/inferenceservice': props.name } },
+        policyTypes: ['Ingress'],
+        ingress: [{ from: clients, ports: ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })) }],
+      },
+    });
+    this.url = `http://${props.name}-predictor.${namespace}.svc.cluster.local`;
+  }
+}
+
+/** Prefix of the lineage annotations the library writes (and asks the payload logger to copy into every record). */
+export const LINEAGE_PREFIX = 'models.cdk-mlops-stack.io/';

@@ -1,0 +1,303 @@
+import { Stack } from 'aws-cdk-lib';
+import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { assertDnsLabel, InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { standardLabels } from '../constructs/core/labels';
+import { ComponentNamespace } from '../constructs/core/namespace';
+import { StackProfile } from '../constructs/core/profile';
+import { serviceAccount } from '../constructs/core/server';
+import { InferenceService, InferenceServiceOptions, ModelCanary } from '../constructs/kserve/inference-service';
+import { PayloadLogFormat, PayloadLogMode } from '../constructs/kserve/payload-logger';
+import { MlflowInferenceService, MlflowModelVersion } from '../constructs/kserve/registered-model';
+import { ModelFormat } from '../constructs/kserve/runtimes';
+import { S3StorageContainer } from '../constructs/kserve/storage-container';
+import { guardStackAgainstClashes } from './clashes';
+import {
+  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
+  useBucketPolicyForAccessLogs,
+} from './data-bucket';
+import { KServeInstall } from './kserve-install';
+import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
+import { PodIdentityRole } from './pod-identity';
+
+/** One model the stack serves: exactly one of `storageUri` (with `modelFormat`) or `mlflowModelVersion`. */
+export interface ServedModel extends InferenceServiceOptions {
+  /**
+   * Format of the model at `storageUri`.
+   * @default - required with `storageUri`; `mlflow` for `mlflowModelVersion`
+   */
+  readonly modelFormat?: ModelFormat;
+  /**
+   * `s3://` URI of the model, under one of the stack's model sources.
+   * @default - the artifacts of `mlflowModelVersion`
+   */
+  readonly storageUri?: string;
+  /**
+   * A version of a model registered in the stack's MLflow; served from the MLflow artifact bucket
+   * with its lineage (name, version, run) as annotations.
+   * @default - none
+   */
+  readonly mlflowModelVersion?: MlflowModelVersion;
+  /**
+   * A canary version taking a share of the traffic.
+   * @default - none
+   */
+  readonly canary?: ModelCanary;
+}
+
+/** A bucket prefix the model pods may read models from. */
+export interface ModelSource {
+  /** The bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Its customer managed key (the role gets kms:Decrypt through S3 only).
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Key prefix the models are under; IAM wildcards (`mlflow/*\/models`) narrow it further. */
+  readonly prefix: string;
+}
+
+/** What a user chooses about KServe; the stack supplies the rest (`KServeOnAwsProps`). */
+export interface KServeOptions {
+  /**
+   * Namespace of KServe's controller.
+   * @default 'kserve'
+   */
+  readonly namespace?: string;
+  /**
+   * Namespace of the InferenceServices: its own (Pod Security "restricted", default-deny ingress),
+   * with one ServiceAccount whose role reads the model sources and writes the payload logs.
+   * @default 'models'
+   */
+  readonly modelNamespace?: string;
+  /**
+   * The models to serve.
+   * @default - none; add them once they are registered
+   */
+  readonly models?: ServedModel[];
+  /**
+   * Write every prediction to the payload-log bucket (KServe's logger agent, 100m/100Mi per pod).
+   * @default true
+   */
+  readonly payloadLogging?: boolean;
+  /**
+   * Format of the payload logs.
+   * @default PayloadLogFormat.JSON (records carry their event time)
+   */
+  readonly payloadLogFormat?: PayloadLogFormat;
+  /**
+   * Days payload logs are kept.
+   * @default 90
+   */
+  readonly payloadLogRetentionDays?: number;
+  /**
+   * Namespaces whose pods labelled `models.cdk-mlops-stack.io/client: "true"` may call the models.
+   * @default - the model namespace only
+   */
+  readonly clientNamespaces?: string[];
+}
+
+/** Properties of `KServeOnAws`. */
+export interface KServeOnAwsProps extends KServeOptions {
+  /** The cluster. */
+  readonly cluster: eks.ICluster;
+  /**
+   * Sizing of the model pods.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+  /**
+   * Bucket for the access logs of the payload-log bucket.
+   * @default - a new access-log bucket
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * Where models may be read from.
+   * @default - none: only `mlflowModelVersion` models, if `mlflowArtifacts` is set
+   */
+  readonly modelSources?: ModelSource[];
+  /**
+   * The MLflow server's artifact store (`--artifacts-destination`, an `s3://` URI) and where it
+   * lives, for `mlflowModelVersion` models. Its logged models (`<experiment>/models/*`) become a model source.
+   * @default - no MLflow models
+   */
+  readonly mlflowArtifacts?: MlflowArtifacts;
+}
+
+/** The artifact store of an MLflow server on S3. */
+export interface MlflowArtifacts {
+  /** The artifact bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Its key.
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Prefix of `--artifacts-destination` in the bucket (e.g. `mlflow`). */
+  readonly prefix: string;
+  /**
+   * The tracking server's URL, recorded on each InferenceService.
+   * @default - not recorded
+   */
+  readonly trackingUri?: string;
+}
+
+/** ServiceAccount the model pods run as; its role reads models and writes payload logs. */
+export const MODEL_SERVICE_ACCOUNT = 'model-server';
+/**
+ * ServiceAccount KServe reads the agent's S3 settings (region) from. No pod runs as it: its IRSA
+ * annotation only makes KServe's credential builder read its `serving.kserve.io/s3-*` annotations.
+ */
+export const LOGGER_SETTINGS_SERVICE_ACCOUNT = 'payload-logger-settings';
+const PAYLOAD_PREFIX = 'payload-logs';
+const PAYLOAD_PATH = 'predictions';
+
+/**
+ * KServe on EKS: the controller with cert-manager and the serving runtimes (`KServeInstall`), a
+ * payload-log bucket (encrypted, retained, expiring), and a model namespace whose ServiceAccount
+ * assumes, through EKS Pod Identity, a role that reads only the model sources and writes only that
+ * namespace's payload-log prefix. Its InferenceServices download `s3://` models through an
+ * `S3StorageContainer` that carries the region, and their logger agents get it from the settings
+ * ServiceAccount, so neither depends on what the Pod Identity webhook injects.
+ */
+export class KServeOnAws extends Construct {
+  /** The Helm releases. */
+  public readonly install: KServeInstall;
+  /** Bucket of the payload logs (`payload-logs/<namespace>/<model>/predictor/predictions/`). */
+  public readonly payloadLogBucket: s3.Bucket;
+  /** Key of the payload-log bucket. */
+  public readonly payloadLogKey: kms.Key;
+  /** `s3://` URL the loggers write under. */
+  public readonly payloadLogUrl: string;
+  /** Role of the model pods. */
+  public readonly identity: PodIdentityRole;
+  /** The model namespace's objects (namespace, ServiceAccounts, storage container, InferenceServices). */
+  public readonly modelChart: cdk8s.Chart;
+  /** The manifest applying `modelChart`. */
+  public readonly manifest: eks.KubernetesManifest;
+  /** Namespace of the models. */
+  public readonly modelNamespace: string;
+  /** The InferenceServices, by model name. */
+  public readonly models: { [name: string]: InferenceService } = {};
+
+  constructor(scope: Construct, id: string, props: KServeOnAwsProps) {
+    super(scope, id);
+    guardStackAgainstClashes(this);
+    useBucketPolicyForAccessLogs(this);
+    const namespace = props.modelNamespace ?? 'models';
+    assertDnsLabel(this, 'modelNamespace', namespace);
+    this.modelNamespace = namespace;
+    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const region = Stack.of(this).region;
+
+    this.install = new KServeInstall(this, id, { cluster: props.cluster, namespace: props.namespace });
+
+    this.payloadLogKey = createDataKey(this, 'PayloadLogKey', `Encryption of KServe payload logs ${this.node.path}`);
+    this.payloadLogBucket = createDataBucket(this, 'PayloadLogs', {
+      encryptionKey: this.payloadLogKey,
+      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsPrefix: 'kserve-payload-logs/',
+      expirationDays: props.payloadLogRetentionDays ?? 90,
+      noncurrentVersionExpirationDays: 7,
+    });
+    this.payloadLogUrl = `s3://${this.payloadLogBucket.bucketName}/${PAYLOAD_PREFIX}`;
+
+    const sources = [...(props.modelSources ?? [])];
+    const mlflow = props.mlflowArtifacts;
+    if (mlflow) sources.push({ bucket: mlflow.bucket, encryptionKey: mlflow.encryptionKey, prefix: `${mlflow.prefix}/*/models` });
+
+    this.identity = new PodIdentityRole(this, 'Identity', {
+      cluster: props.cluster, namespace, serviceAccount: MODEL_SERVICE_ACCOUNT,
+      description: `KServe models in ${namespace}: read models, write payload logs`,
+    });
+    grantStatements(this.identity, sources.flatMap(source => prefixAccessStatements({ ...source, write: false })));
+    // The agent only puts objects (multipart above 5 MiB); it never reads or lists them.
+    const payloadPrefix = `${PAYLOAD_PREFIX}/${namespace}`;
+    grantStatements(this.identity, [
+      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [this.payloadLogBucket.arnForObjects(`${payloadPrefix}/*`)] }),
+      new iam.PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [this.payloadLogKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
+      }),
+    ]);
+    acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
+      'Model pods read the objects of a model directory under the model prefixes and write one payload-log object per batch under their namespace\'s prefix; each wildcard is such a prefix',
+      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.payloadLogBucket, 'Resource')}.Arn>/${payloadPrefix}/*]`),
+      ...sources.map(s => (s.bucket instanceof s3.Bucket ? prefixWildcardFinding(s.bucket, s.prefix) : awsSolutions('IAM5'))));
+
+    this.modelChart = new cdk8s.Chart(new cdk8s.App(), 'Models');
+    new ComponentNamespace(this.modelChart, 'Namespace', namespace);
+    const labels = standardLabels('kserve', namespace);
+    serviceAccount(this.modelChart, 'ServiceAccount', MODEL_SERVICE_ACCOUNT, labels, undefined, namespace);
+    const logging = props.payloadLogging ?? true;
+    if (logging) {
+      serviceAccount(this.modelChart, 'LoggerSettings', LOGGER_SETTINGS_SERVICE_ACCOUNT, labels, {
+        // Only the key's presence matters to KServe; the value is the models' role for the reader.
+        'eks.amazonaws.com/role-arn': this.identity.role.roleArn,
+        'serving.kserve.io/s3-region': region,
+      }, namespace);
+    }
+    const storage = new S3StorageContainer(this.modelChart, 'StorageContainer', { name: `s3-${namespace}`, region });
+
+    for (const model of props.models ?? []) {
+      this.models[model.name] = this.addModel(model, {
+        namespace, profile, storage, logging, clientNamespaces: props.clientNamespaces,
+        format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow,
+      });
+    }
+
+    this.manifest = props.cluster.addCdk8sChart(`${id}Models`, this.modelChart);
+    this.manifest.node.addDependency(this.install.controller, this.install.runtimes, this.identity.association);
+  }
+
+  private addModel(model: ServedModel, ctx: {
+    namespace: string; profile: StackProfile; storage: S3StorageContainer; logging: boolean; clientNamespaces?: string[];
+    format: PayloadLogFormat; mlflow?: MlflowArtifacts;
+  }): InferenceService {
+    const where = `${this.node.path}/models/${model.name}`;
+    for (const prop of ['namespace', 'serviceAccountName', 'storageContainerName', 'logger', 'profile'] as const) {
+      if (model[prop] !== undefined) {
+        throw new InvalidPropError(where, prop, model[prop], 'the stack sets it for every model (see KServeOptions); leave it out');
+      }
+    }
+    const common = {
+      ...model,
+      namespace: ctx.namespace,
+      serviceAccountName: MODEL_SERVICE_ACCOUNT,
+      storageContainerName: ctx.storage.name,
+      profile: ctx.profile,
+      clientNamespaces: model.clientNamespaces ?? ctx.clientNamespaces,
+      logger: ctx.logging ? {
+        mode: PayloadLogMode.ALL, url: this.payloadLogUrl, path: PAYLOAD_PATH, format: ctx.format,
+        settingsServiceAccountName: LOGGER_SETTINGS_SERVICE_ACCOUNT,
+      } : undefined,
+    };
+    if (model.mlflowModelVersion) {
+      if (model.storageUri !== undefined || (model.modelFormat !== undefined && model.modelFormat !== ModelFormat.MLFLOW)) {
+        throw new InvalidPropError(where, 'storageUri', model.storageUri, 'give either mlflowModelVersion or storageUri with modelFormat, not both');
+      }
+      if (!ctx.mlflow) {
+        throw new InvalidPropError(where, 'mlflowModelVersion', model.mlflowModelVersion.name, 'needs KServeOnAwsProps.mlflowArtifacts (the MLflow artifact store)');
+      }
+      return new MlflowInferenceService(this.modelChart, model.name, {
+        ...common,
+        modelVersion: model.mlflowModelVersion,
+        artifactsDestination: `s3://${ctx.mlflow.bucket.bucketName}/${ctx.mlflow.prefix}`,
+        trackingUri: ctx.mlflow.trackingUri,
+      });
+    }
+    if (!model.storageUri || !model.modelFormat) {
+      throw new InvalidPropError(where, 'storageUri', model.storageUri, 'a model needs storageUri and modelFormat, or mlflowModelVersion');
+    }
+    if (!isUnresolved(model.storageUri) && !model.storageUri.startsWith('s3://')) {
+      throw new InvalidPropError(where, 'storageUri', model.storageUri, 'allowed on AWS: an s3:// URI under one of the model sources');
+    }
+    return new InferenceService(this.modelChart, model.name, { ...common, modelFormat: model.modelFormat, storageUri: model.storageUri });
+  }
+}
