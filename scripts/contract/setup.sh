@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the contract tests run: the pinned Python packages into .venv-contract, .venv-dvc
-# .venv-feast, .venv-dagster and .venv-kserve (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
+# .venv-feast, .venv-dagster, .venv-kserve and .venv-drift (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
 # the local kube-apiserver (scripts/local-apiserver.sh). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,6 +30,8 @@ install_venv .venv-dvc test/contract/requirements-dvc.txt bin/dvc
 install_venv .venv-feast test/contract/requirements-feast.txt bin/feast
 install_venv .venv-dagster test/contract/requirements-dagster.txt bin/dagster-webserver
 install_venv .venv-kserve test/contract/requirements-kserve.txt bin/python
+# The drift job's own pins (jobs/drift), plus pytest and moto for its tests.
+install_venv .venv-drift jobs/drift/requirements-test.txt bin/pytest
 # KServe's runtimes and storage-initializer entrypoint at the pinned tag (not on PyPI): the Go module
 # of the release carries its python/ folder; the test finds it with `go mod download -json`.
 (cd /tmp && GOFLAGS=-mod=mod go mod download github.com/kserve/kserve@v0.20.0)
