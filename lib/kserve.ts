@@ -20,6 +20,7 @@ import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
 } from './data-bucket';
+import { DriftCheckOptions } from './drift-monitoring';
 import { KServeInstall } from './kserve-install';
 import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
 import { PodIdentityRole } from './pod-identity';
@@ -47,6 +48,12 @@ export interface ServedModel extends InferenceServiceOptions {
    * @default - none
    */
   readonly canary?: ModelCanary;
+  /**
+   * Check the model's live traffic for drift with Evidently (needs payload logging); its reference
+   * dataset goes to `s3://<drift bucket>/references/<name>.parquet`.
+   * @default - no drift checks
+   */
+  readonly driftCheck?: DriftCheckOptions;
 }
 
 /** A bucket prefix the model pods may read models from. */
@@ -174,6 +181,10 @@ export class KServeOnAws extends Construct {
   public readonly payloadLogKey: kms.Key;
   /** `s3://` URL the loggers write under. */
   public readonly payloadLogUrl: string;
+  /** Key prefix of `payloadLogUrl` in the bucket. */
+  public readonly payloadLogPrefix = PAYLOAD_PREFIX;
+  /** Folder each logger writes below `<namespace>/<model>/predictor/`. */
+  public readonly payloadLogPath = PAYLOAD_PATH;
   /** Role of the model pods. */
   public readonly identity: PodIdentityRole;
   /** The model namespace's objects (namespace, ServiceAccounts, storage container, InferenceServices). */
@@ -261,6 +272,9 @@ export class KServeOnAws extends Construct {
     format: PayloadLogFormat; mlflow?: MlflowArtifacts;
   }): InferenceService {
     const where = `${this.node.path}/models/${model.name}`;
+    if (model.driftCheck && !ctx.logging) {
+      throw new InvalidPropError(where, 'driftCheck', model.driftCheck, 'drift checks read the payload logs: leave payloadLogging on');
+    }
     for (const prop of ['namespace', 'serviceAccountName', 'storageContainerName', 'logger', 'profile'] as const) {
       if (model[prop] !== undefined) {
         throw new InvalidPropError(where, prop, model[prop], 'the stack sets it for every model (see KServeOptions); leave it out');

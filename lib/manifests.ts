@@ -68,5 +68,9 @@ function renderIntrinsic(value: any): string {
     const [separator, parts] = value['Fn::Join'];
     return (parts as any[]).map(renderIntrinsic).join(separator);
   }
+  // A Docker image asset's URI: its `${AWS::...}` variables already read as markers.
+  if ('Fn::Sub' in value && typeof value['Fn::Sub'] === 'string') {
+    return (value['Fn::Sub'] as string).replace(/\$\{([^}.!]+)\}/g, '${Ref:$1}');
+  }
   throw new Error(`KubernetesManifests: unsupported intrinsic in a manifest: ${JSON.stringify(value).slice(0, 200)}`);
 }

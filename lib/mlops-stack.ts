@@ -10,6 +10,7 @@ import { DvcRemote, DvcRemoteProps } from './dvc-remote';
 import { DagsterOnAws, DagsterOptions } from './dagster';
 import { ExternalSecrets } from './external-secrets';
 import { Feast, FeastOptions } from './feast';
+import { DriftMonitoring } from './drift-monitoring';
 import { KServeOnAws, KServeOptions } from './kserve';
 import { Mlflow, MlflowOptions } from './mlflow';
 import { PodIdentityRole } from './pod-identity';
@@ -84,6 +85,8 @@ export class MlopsStack extends Stack {
   public readonly dagster: DagsterOnAws;
   /** KServe: controller, payload-log bucket, model namespace and its InferenceServices. */
   public readonly kserve: KServeOnAws;
+  /** Evidently drift checks of the models that declare a `driftCheck`, with their alarms. */
+  public readonly drift?: DriftMonitoring;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -169,6 +172,23 @@ export class MlopsStack extends Stack {
     // The node pool with NetworkPolicy enforcement comes before any pod; KServe's pods all come
     // after cert-manager's, and its CRD and runtime releases start none.
     this.kserve.install.certManager.node.addDependency(this.platform.nodes);
+
+    const checked = (props.kserve?.models ?? []).filter(m => m.driftCheck);
+    if (checked.length > 0) {
+      this.drift = new DriftMonitoring(this, 'Drift', {
+        cluster: this.cluster,
+        models: checked.map(m => ({ ...m.driftCheck, model: m.name })),
+        payloadLogBucket: this.kserve.payloadLogBucket,
+        payloadLogKey: this.kserve.payloadLogKey,
+        payloadLogUrl: this.kserve.payloadLogUrl,
+        payloadLogPrefix: this.kserve.payloadLogPrefix,
+        payloadLogPath: this.kserve.payloadLogPath,
+        modelNamespace: this.kserve.modelNamespace,
+        profile: this.profile,
+        accessLogsBucket: this.dvc.accessLogsBucket,
+      });
+      this.drift.namespaceManifest.node.addDependency(this.platform.nodes);
+    }
   }
 
   /**

@@ -148,6 +148,26 @@ fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify({
     .filter(o => ['ClusterServingRuntime', 'ClusterStorageContainer', 'ConfigMap'].includes(o.kind)),
 }, null, 1));
 
+// Drift checks of that model as the reference stack declares them: its CronJob (AWS names replaced by
+// the local ones; the image, built at deploy time, is the test's own drift job) and its alarms.
+const driftStack = new MlopsStack(new App(), 'DriftStack', {
+  kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
+    driftCheck: { features: [...CONTRACT.drift.features], driftShare: CONTRACT.drift.driftShare } }] },
+});
+const dref = (c: any) => driftStack.getLogicalId(c.node.defaultChild ?? c);
+const driftSubstitutions: Record<string, string> = {
+  [`\${Ref:${dref(driftStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
+  [`\${Ref:${dref(driftStack.drift!.bucket)}}`]: CONTRACT.drift.reportsBucket,
+  '${Ref:AWS::Region}': CONTRACT.awsRegion,
+};
+let driftJson = JSON.stringify(KubernetesManifests.fromStack(driftStack).map(o => o.object).filter(o => o.kind === 'CronJob' && o.metadata.namespace === 'monitoring'), null, 1);
+for (const [marker, value] of Object.entries(driftSubstitutions)) driftJson = driftJson.split(marker).join(value);
+driftJson = driftJson.replace(/"image": "[^"]*container-assets[^"]*"/, '"image": "drift-job-under-test"');
+const driftLeftover = driftJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
+if (driftLeftover) throw new Error(`render.ts: unsubstituted references in the drift CronJob: ${[...new Set(driftLeftover)].join(', ')}`);
+const driftAlarms = Object.values(Template.fromStack(driftStack).findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
+fs.writeFileSync(path.join(outdir, 'drift.json'), JSON.stringify({ cronJobs: JSON.parse(driftJson), alarms: driftAlarms }, null, 1));
+
 // Two DVC remotes as a user would declare them (content-addressed, and with cloud versioning), with
 // a reader and a writer granted through the constructs: the test gives moto exactly these policies.
 const dvcStack = new Stack(new App(), 'Dvc');

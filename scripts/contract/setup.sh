@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the contract tests run: the pinned Python packages into .venv-contract, .venv-dvc
 # .venv-feast, .venv-dagster, .venv-kserve and .venv-drift (git-ignored), Debian's PostgreSQL and Redis servers when they are missing, and
-# the local kube-apiserver (scripts/local-apiserver.sh). Idempotent.
+# the local kube-apiserver (scripts/local-apiserver.sh), Debian's Chromium for the drift report's picture. Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server redis-tools)
+# Headless Chromium renders a drift report to the picture the README shows (test_drift.py).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "contract setup: installing Debian's ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

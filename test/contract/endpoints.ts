@@ -35,6 +35,11 @@ export const CONTRACT = {
     storageUri: 's3://contract-artifacts/mlflow/1/models/m-iris/artifacts',
     payloadBucket: 'contract-payloads',
   },
+  drift: {
+    reportsBucket: 'contract-drift',
+    features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    driftShare: 0.5,
+  },
   dagster: {
     namespace: 'dagster',
     bucket: 'contract-dagster',

@@ -4,6 +4,7 @@ import {
   RestrictedNamespace, StackProfile,
 } from '../../lib';
 import { buildDagsterExample } from '../../examples/dagster-on-any-cluster';
+import { buildDriftExample } from '../../examples/drift-on-any-cluster';
 import { buildFeastExample } from '../../examples/feast-on-any-cluster';
 import { buildKServeExample } from '../../examples/kserve-on-any-cluster';
 import { renderHelmReleases } from './helm';
@@ -37,6 +38,7 @@ export function standaloneCharts(): SourcedObject[] {
   buildFeastExample(app);
   buildDagsterExample(app);
   buildKServeExample(app);
+  buildDriftExample(app);
   new FeastFeatureStore(app, 'FeastProd', {
     namespace: 'team-b', project: 'demo', profile: StackProfile.PRODUCTION, registryPath: 's3://bucket/feast/registry.pb',
     onlineStore: {

@@ -1,0 +1,223 @@
+import { Chart } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-27';
+import { Construct } from 'constructs';
+import { guardAgainstClashes } from '../core/clashes';
+import { assertCronSchedule } from '../core/cron';
+import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
+import { standardLabels } from '../core/labels';
+import { StackProfile } from '../core/profile';
+import { restrictedPodSpec, serviceAccount } from '../core/server';
+import { NON_ROOT_ID, resources, restrictedContainerSecurityContext } from '../core/workload';
+
+/** Where a drift check's figures go. */
+export enum DriftMetricsSink {
+  /** CloudWatch metrics (DriftShare, DriftedColumns, RowCount; dimension Model). */
+  CLOUDWATCH = 'cloudwatch',
+  /** One JSON line per run on stdout (`{"metric": "drift", ...}`), for a log pipeline to turn into metrics. */
+  LOG = 'log',
+}
+
+/** Properties of `DriftMonitor`. */
+export interface DriftMonitorProps {
+  /** The drift job's image (jobs/drift/Dockerfile, built and pushed by you on clusters other than the stack's). */
+  readonly image: string;
+  /** Name of the monitored InferenceService (the CronJob is `drift-<model>`, the metric dimension `Model`). */
+  readonly model: string;
+  /** `s3://` URI of the reference dataset (parquet, one column per feature). */
+  readonly referenceUri: string;
+  /** `s3://` prefix of the model's payload logs: `<logger url>/<namespace>/<model>/predictor/<path>/`. */
+  readonly payloadLogsUri: string;
+  /** `s3://` prefix the reports go under (`<prefix>/<model>/YYYY/MM/DD/`). */
+  readonly reportsUri: string;
+  /**
+   * Namespace of the CronJob.
+   * @default 'monitoring'
+   */
+  readonly namespace?: string;
+  /**
+   * Feature names in the order the requests carry them.
+   * @default - the reference dataset's columns
+   */
+  readonly features?: string[];
+  /**
+   * When the check runs (five-field cron, UTC).
+   * @default '*\/2 * * * *' (so a shift is alarmed within five minutes: see `detectionBudgetSeconds`)
+   */
+  readonly schedule?: string;
+  /**
+   * How far back each check reads the payload logs, in minutes.
+   * @default 15
+   */
+  readonly windowMinutes?: number;
+  /**
+   * Share of drifted columns (0-1, exclusive of 0) at which the dataset counts as drifted.
+   * @default 0.5
+   */
+  readonly driftShare?: number;
+  /**
+   * The longest a check may run before it is stopped, in seconds.
+   * @default 90
+   */
+  readonly deadlineSeconds?: number;
+  /**
+   * Where the figures go.
+   * @default DriftMetricsSink.LOG
+   */
+  readonly metrics?: DriftMetricsSink;
+  /**
+   * CloudWatch namespace of the figures.
+   * @default 'MLOps/Drift'
+   */
+  readonly metricNamespace?: string;
+  /**
+   * Seconds the alerting on the figures adds before a drifted check is noticed (an alarm's period
+   * times its evaluation periods); 0 when nothing alerts.
+   * @default 60
+   */
+  readonly alertingSeconds?: number;
+  /**
+   * Longest time from a shift in traffic to its alert that the schedule, the deadline and the
+   * alerting may add up to.
+   * @default 300
+   */
+  readonly detectionBudgetSeconds?: number;
+  /**
+   * Accept a schedule, deadline and alerting that exceed `detectionBudgetSeconds`.
+   * @default false
+   */
+  readonly allowSlowDetection?: boolean;
+  /**
+   * AWS region of the buckets and CloudWatch.
+   * @default - the pod's environment (EKS Pod Identity sets it)
+   */
+  readonly awsRegion?: string;
+  /**
+   * S3-compatible endpoint instead of AWS S3.
+   * @default - AWS S3
+   */
+  readonly s3EndpointUrl?: string;
+  /**
+   * Annotations of the ServiceAccount (e.g. an IRSA role).
+   * @default - none
+   */
+  readonly serviceAccountAnnotations?: { [key: string]: string };
+  /**
+   * Sizing.
+   * @default StackProfile.DEVELOPMENT
+   */
+  readonly profile?: StackProfile;
+}
+
+const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/;
+
+/**
+ * Scheduled Evidently drift checks of one KServe model's payload logs: a CronJob (one run at a
+ * time, a deadline, short histories, Pod Security "restricted", no API token) running the drift
+ * job with the model's reference, logs, reports and metric settings, and its ServiceAccount.
+ */
+export class DriftMonitor extends Chart {
+  /** The CronJob. */
+  public readonly cronJob: k8s.KubeCronJob;
+  /** The ServiceAccount the checks run as (give it read access to the reference and logs, write to the reports). */
+  public readonly serviceAccountName: string;
+  /** Worst-case seconds from a shift in traffic to its alert: schedule interval + deadline + alerting. */
+  public readonly detectionSeconds: number;
+
+  constructor(scope: Construct, id: string, props: DriftMonitorProps) {
+    const namespace = props.namespace ?? 'monitoring';
+    super(scope, id, { namespace });
+    assertDnsLabel(this, 'namespace', namespace);
+    assertDnsLabel(this, 'model', props.model);
+    for (const [prop, uri] of [['referenceUri', props.referenceUri], ['payloadLogsUri', props.payloadLogsUri], ['reportsUri', props.reportsUri]]) {
+      if (!isUnresolved(uri) && !S3_URI.test(uri ?? '')) throw new InvalidPropError(this, prop, uri, 'allowed: an s3://<bucket>[/<key>] URI');
+    }
+    const schedule = props.schedule ?? '*/2 * * * *';
+    assertCronSchedule(this, 'schedule', schedule);
+    const windowMinutes = props.windowMinutes ?? 15;
+    if (!Number.isInteger(windowMinutes) || windowMinutes <= 0) {
+      throw new InvalidPropError(this, 'windowMinutes', windowMinutes, 'allowed: a whole number of minutes greater than 0');
+    }
+    const driftShare = props.driftShare ?? 0.5;
+    if (!(driftShare > 0 && driftShare <= 1)) {
+      throw new InvalidPropError(this, 'driftShare', driftShare, 'allowed: a share greater than 0 and at most 1');
+    }
+    const deadlineSeconds = props.deadlineSeconds ?? 90;
+    if (!Number.isInteger(deadlineSeconds) || deadlineSeconds <= 0) {
+      throw new InvalidPropError(this, 'deadlineSeconds', deadlineSeconds, 'allowed: a whole number of seconds greater than 0');
+    }
+    const interval = scheduleIntervalSeconds(schedule);
+    this.detectionSeconds = (interval ?? Infinity) + deadlineSeconds + (props.alertingSeconds ?? 60);
+    const budget = props.detectionBudgetSeconds ?? 300;
+    if (this.detectionSeconds > budget && !props.allowSlowDetection) {
+      throw new InvalidPropError(this, 'schedule', schedule,
+        `the schedule interval (${interval ?? 'irregular'} s) + deadlineSeconds (${deadlineSeconds}) + alertingSeconds (${props.alertingSeconds ?? 60}) `
+        + `exceed the detection budget of ${budget} s; allowed: a regular "*/N * * * *" schedule that fits, or allowSlowDetection: true`);
+    }
+
+    const name = `drift-${props.model}`;
+    const labels = standardLabels('evidently', name);
+    this.serviceAccountName = name;
+    serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
+    const production = props.profile === StackProfile.PRODUCTION;
+    const metrics = props.metrics ?? DriftMetricsSink.LOG;
+    const env = [
+      ...(props.awsRegion ? [{ name: 'AWS_DEFAULT_REGION', value: props.awsRegion }, { name: 'AWS_REGION', value: props.awsRegion }] : []),
+      ...(props.s3EndpointUrl ? [{ name: 'AWS_ENDPOINT_URL_S3', value: props.s3EndpointUrl }] : []),
+    ];
+    const container: k8s.Container = {
+      name: 'drift',
+      image: props.image,
+      args: [
+        '--model', props.model, '--reference', props.referenceUri, '--payload-logs', props.payloadLogsUri, '--reports', props.reportsUri,
+        '--window-minutes', String(windowMinutes), '--drift-share', String(driftShare),
+        ...(props.features?.length ? ['--features', props.features.join(',')] : []),
+        '--metrics', metrics, '--metric-namespace', props.metricNamespace ?? 'MLOps/Drift',
+      ],
+      env,
+      // The run holds the reference and the window in memory: 465 MiB at its peak for 100,000
+      // reference rows x 20 columns against 10,000 current rows (contract test).
+      resources: production ? resources('500m', '2Gi') : resources('250m', '512Mi', '1Gi'),
+      securityContext: restrictedContainerSecurityContext(),
+      volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+    };
+    this.cronJob = new k8s.KubeCronJob(this, 'CronJob', {
+      metadata: { name, labels },
+      spec: {
+        schedule,
+        timeZone: 'Etc/UTC',
+        concurrencyPolicy: 'Forbid',
+        // A check that could not start within one interval is superseded by the next.
+        startingDeadlineSeconds: Math.min(interval ?? 300, 300),
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 3,
+        jobTemplate: {
+          metadata: { labels },
+          spec: {
+            // A failed check is reported by the missing figures; retrying would only delay the next.
+            backoffLimit: 0,
+            activeDeadlineSeconds: deadlineSeconds,
+            ttlSecondsAfterFinished: 3600,
+            template: {
+              metadata: { labels },
+              spec: restrictedPodSpec(name, {
+                restartPolicy: 'Never',
+                containers: [container],
+                volumes: [{ name: 'tmp', emptyDir: { sizeLimit: k8s.Quantity.fromString('256Mi') } }],
+              }, NON_ROOT_ID),
+            },
+          },
+        },
+      },
+    });
+    guardAgainstClashes(this);
+  }
+}
+
+/** The seconds between runs of a schedule that runs at a fixed interval within the hour, else undefined. */
+export function scheduleIntervalSeconds(schedule: string): number | undefined {
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 5 || fields.slice(1).some(f => f !== '*')) return undefined;
+  if (fields[0] === '*') return 60;
+  const step = /^\*\/(\d+)$/.exec(fields[0]);
+  return step && 60 % Number(step[1]) === 0 ? Number(step[1]) * 60 : undefined;
+}

@@ -1,0 +1,209 @@
+"""Drift end to end: KServe's agent logs the traffic of the reference stack's model, and the drift
+job runs with the command line and env of the synthesized DriftMonitor CronJob (drift.json).
+
+The model server, the agent and their substitutions are test_kserve.py's. The job is the code of
+the image (jobs/drift) in its own pins (.venv-drift); where EKS would give Pod Identity credentials
+and reach AWS, moto's key pair and endpoint (S3 and CloudWatch) stand in. The synthesized alarms'
+thresholds are checked against the figures the job published.
+"""
+import datetime as dt
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+import boto3
+import pandas
+import pytest
+
+import k8s
+import kserve_pods as kp
+import pods
+from conftest import report
+from services import EMULATOR_CREDENTIALS
+from test_kserve import _run_agent, agent_binary, emulator_env, manifest, model_server, trained  # noqa: F401 (fixtures)
+
+ROOT = kp.ROOT
+DRIFT_PYTHON = os.path.join(ROOT, '.venv-drift', 'bin', 'python')
+IRIS = '''
+import sys
+from sklearn.datasets import load_iris
+frame = load_iris(as_frame=True).frame.drop(columns="target")
+frame.columns = sys.argv[2].split(",")
+frame.to_parquet(sys.argv[1])
+'''
+
+
+@pytest.fixture(scope='module')
+def drift():
+    data = k8s.load_objects('drift.json')
+    [cron_job] = data['cronJobs']
+    return {'cronJob': cron_job, 'container': cron_job['spec']['jobTemplate']['spec']['template']['spec']['containers'][0],
+            'alarms': {a['MetricName']: a for a in data['alarms']}}
+
+
+def arg(container, flag):
+    return container['args'][container['args'].index(flag) + 1]
+
+
+def s3_parts(uri):
+    bucket, _, key = uri[len('s3://'):].partition('/')
+    return bucket, key
+
+
+@pytest.fixture(scope='module')
+def clients(endpoints):
+    kwargs = {'endpoint_url': endpoints['s3EndpointUrl'], 'region_name': endpoints['awsRegion'],
+              'aws_access_key_id': EMULATOR_CREDENTIALS['AWS_ACCESS_KEY_ID'], 'aws_secret_access_key': EMULATOR_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}
+    return {'s3': boto3.client('s3', **kwargs), 'cloudwatch': boto3.client('cloudwatch', **kwargs)}
+
+
+@pytest.fixture(scope='module')
+def reference(drift, clients, services):
+    """The iris measurements as the model's reference dataset, where the CronJob reads it."""
+    container = drift['container']
+    features = arg(container, '--features').split(',')
+    path = os.path.join(os.environ['TMPDIR'], 'iris-reference.parquet')
+    subprocess.run([DRIFT_PYTHON, '-c', IRIS, path, ','.join(features)], check=True, env=kp.clean_env({}))
+    bucket, key = s3_parts(arg(container, '--reference'))
+    clients['s3'].create_bucket(Bucket=bucket)
+    clients['s3'].upload_file(path, bucket, key)
+    payload_bucket, _ = s3_parts(arg(container, '--payload-logs'))
+    if payload_bucket not in [b['Name'] for b in clients['s3'].list_buckets()['Buckets']]:
+        clients['s3'].create_bucket(Bucket=payload_bucket)
+    return pandas.read_parquet(path)
+
+
+def run_job(container, endpoints, args=None):
+    """The CronJob's container: the image's entrypoint (python -m drift_job) with its args and env."""
+    env = kp.clean_env({**{v['name']: v['value'] for v in container.get('env', [])}, **EMULATOR_CREDENTIALS,
+                        'AWS_ENDPOINT_URL': endpoints['s3EndpointUrl'], 'PYTHONPATH': os.path.join(ROOT, 'jobs', 'drift'),
+                        'TMPDIR': os.environ['TMPDIR']})
+    argv = [DRIFT_PYTHON, '-m', 'drift_job', *(args or container['args'])]
+    result = subprocess.run([sys.executable, '-c', pods._MEASURE, *argv], env=env, capture_output=True, text=True, timeout=600)
+    stats = json.loads(result.stderr.strip().splitlines()[-1])
+    return result.returncode, result.stdout + result.stderr, stats['seconds'], stats['peak_kib'] / 1024
+
+
+def latest(cloudwatch, name, model, since):
+    points = cloudwatch.get_metric_statistics(Namespace='MLOps/Drift', MetricName=name, Dimensions=[{'Name': 'Model', 'Value': model}],
+                                              StartTime=since - dt.timedelta(minutes=1), EndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1),
+                                              Period=60, Statistics=['Maximum'])['Datapoints']
+    return max(points, key=lambda p: p['Timestamp'])['Maximum'] if points else None
+
+
+def breaches(alarm, value):
+    compare = {'GreaterThanOrEqualToThreshold': value >= alarm['Threshold'], 'GreaterThanThreshold': value > alarm['Threshold'],
+               'LessThanThreshold': value < alarm['Threshold'], 'LessThanOrEqualToThreshold': value <= alarm['Threshold']}
+    return compare[alarm['ComparisonOperator']]
+
+
+def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
+        agent_binary, manifest, model_server, emulator_env, drift, reference, clients, endpoints):  # noqa: F811
+    container, model = drift['container'], arg(drift['container'], '--model')
+    alarm = drift['alarms']['DriftShare']
+    batch_interval = manifest['isvc']['spec']['predictor']['logger']['batchInterval']
+    sample = reference.sample(300, replace=True, random_state=1)
+    like = [{'instances': [row]} for row in sample.to_numpy().tolist()]
+    started = dt.datetime.now(dt.timezone.utc)
+    _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], like, batch_interval)
+    code, log, seconds, _ = run_job(container, endpoints)
+    assert code == 0, log[-3000:]
+    assert 'no drift' in log, log[-3000:]
+    share = latest(clients['cloudwatch'], 'DriftShare', model, started)
+    assert share is not None and not breaches(alarm, share), (share, log[-2000:])
+
+    shifted = sample.copy()
+    shifted[shifted.columns[2:]] += 3.0
+    heavy = [{'instances': [row]} for row in pandas.concat([shifted] * 3).to_numpy().tolist()]
+    sent = time.monotonic()
+    shifted_at = dt.datetime.now(dt.timezone.utc)
+    _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], heavy, batch_interval)
+    code, log, seconds, peak = run_job(container, endpoints)
+    traffic_to_metric = time.monotonic() - sent
+    assert code == 0, log[-3000:]
+    assert 'DRIFT DETECTED' in log, log[-3000:]
+    share = latest(clients['cloudwatch'], 'DriftShare', model, shifted_at)
+    assert breaches(alarm, share), f'DriftShare {share} does not cross the synthesized alarm ({alarm["ComparisonOperator"]} {alarm["Threshold"]})'
+    bucket, prefix = s3_parts(arg(container, '--reports'))
+    keys = [o['Key'] for o in clients['s3'].list_objects_v2(Bucket=bucket, Prefix=f'{prefix}/{model}/').get('Contents', [])]
+    assert {k.rsplit('-', 1)[-1] for k in keys} >= {'drift.html', 'drift.json'}
+    assert all(re.match(rf'{prefix}/{model}/\d{{4}}/\d\d/\d\d/\d{{6}}Z-drift\.(html|json)$', k) for k in keys), keys
+
+    screenshot(clients['s3'], bucket, sorted(k for k in keys if k.endswith('.html'))[-1])
+
+    # The detection budget as synthesized: the logger's batch interval, the schedule's interval, the
+    # measured run and the alarm's evaluation, worst case, within five minutes.
+    schedule = drift['cronJob']['spec']['schedule']
+    interval = 60 * int(re.fullmatch(r'\*/(\d+) \* \* \* \*', schedule).group(1))
+    alerting = alarm['Period'] * alarm['EvaluationPeriods']
+    batch = int(batch_interval.rstrip('s'))
+    budget = batch + interval + seconds + alerting
+    deadline = drift['cronJob']['spec']['jobTemplate']['spec']['activeDeadlineSeconds']
+    assert seconds < deadline
+    assert budget <= 300, budget
+    report(f'drift: detection budget {batch} s batch + {interval} s schedule + {seconds:.1f} s run + {alerting} s alarm = {budget:.0f} s '
+           f'(<= 300); shifted traffic to metric here {traffic_to_metric:.0f} s (the agent\'s {batch_interval} flush included); '
+           f'run peak {peak:.0f} MiB')
+
+
+def screenshot(s3, bucket, key):
+    """The drifted run's HTML report as headless Chromium (Debian's) renders it; the README's picture
+    is this file (CONTRACT_SCREENSHOT=docs/drift-report.png npm run test:contract -- -k test_drift)."""
+    folder = os.environ['TMPDIR']
+    html, png = os.path.join(folder, 'drift-report.html'), os.path.join(folder, 'drift-report.png')
+    s3.download_file(bucket, key, html)
+    result = subprocess.run(['chromium', '--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1400,1000',
+                             '--virtual-time-budget=15000', f'--screenshot={png}', f'file://{html}'], capture_output=True, text=True, timeout=120,
+                            env={'PATH': '/usr/bin:/bin', 'HOME': folder})
+    assert result.returncode == 0, result.stderr[-2000:]
+    with open(png, 'rb') as f:
+        data = f.read()
+    assert data.startswith(b'\x89PNG') and len(data) > 20_000, 'the report rendered blank'
+    if os.environ.get('CONTRACT_SCREENSHOT'):
+        with open(os.path.join(ROOT, os.environ['CONTRACT_SCREENSHOT']), 'wb') as f:
+            f.write(data)
+
+
+def test_a_failed_run_exits_non_zero_with_one_clear_line(drift, endpoints, reference):
+    container = drift['container']
+    args = list(container['args'])
+    args[args.index('--reference') + 1] = 's3://contract-drift/references/missing.parquet'
+    code, log, _, _ = run_job(container, endpoints, args)
+    assert code == 1
+    assert 'drift check failed for iris: NoSuchKey' in log, log[-2000:]
+
+
+def test_100k_reference_rows_against_10k_current_rows(drift, clients, endpoints, reference):
+    """The job's cost at the size the issue names: 100,000 reference rows x 20 columns against
+    10,000 current rows, logged as the agent batches them (JSON arrays of 50 records)."""
+    import base64
+    import numpy
+    rng = numpy.random.default_rng(3)
+    columns = [f'x{i}' for i in range(20)]
+    ref = pandas.DataFrame(rng.normal(size=(100_000, 20)), columns=columns)
+    buffer = io.BytesIO()
+    ref.to_parquet(buffer)
+    clients['s3'].put_object(Bucket='contract-drift', Key='references/large.parquet', Body=buffer.getvalue())
+    current = rng.normal(size=(10_000, 20)).tolist()
+    now = dt.datetime.now(dt.timezone.utc).isoformat().replace('+00:00', 'Z')
+    for start in range(0, len(current), 50):
+        records = [{'bytes': base64.b64encode(json.dumps({'instances': [row]}).encode()).decode(), 'reqType': 'org.kubeflow.serving.inference.request',
+                    'id': f'r{start + i}', 'occurrenceTime': now} for i, row in enumerate(current[start:start + 50])]
+        clients['s3'].put_object(Bucket='contract-payloads', Key=f'large/r{start}-request.json', Body=json.dumps(records).encode())
+    container = drift['container']
+    args = list(container['args'])
+    for flag, value in [('--reference', 's3://contract-drift/references/large.parquet'), ('--payload-logs', 's3://contract-payloads/large/'),
+                        ('--features', ','.join(columns)), ('--model', 'large')]:
+        args[args.index(flag) + 1] = value
+    code, log, seconds, peak = run_job(container, endpoints, args)
+    assert code == 0, log[-3000:]
+    assert 'over 10000 rows' in log, log[-2000:]
+    limit = container['resources']['limits']['memory']
+    report(f'drift job, 100,000 reference rows x 20 columns vs 10,000 current rows (200 JSON objects): {seconds:.1f} s wall, '
+           f'{peak:.0f} MiB peak RSS (limit {limit})')
+    limit_mib = int(limit[:-2]) * (1024 if limit.endswith('Gi') else 1)
+    assert peak < limit_mib, f'{peak:.0f} MiB peak is above the {limit} limit'

@@ -1,0 +1,57 @@
+import { App } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { DRIFT_METRIC_NAMESPACE, KubernetesManifests, MlopsStack, ModelFormat, StackProfile } from '../lib';
+import { synthReference } from './support/synth';
+
+const MODEL = { name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://bucket/mlflow/1/models/m-1/artifacts',
+  driftCheck: { driftShare: 0.3, features: ['a', 'b', 'c', 'd'] } };
+
+describe('drift checks in the reference stack (one model with a driftCheck)', () => {
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [MODEL] } });
+  const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+  const job = objects.find(o => o.kind === 'CronJob' && o.metadata.name === 'drift-iris');
+  const container = job.spec.jobTemplate.spec.template.spec.containers[0];
+
+  test('the CronJob runs the image the stack builds at deploy time, with the model\'s logs, reference and reports', () => {
+    expect(container.image).toMatch(/^\$\{Ref:AWS::AccountId\}\.dkr\.ecr\.\$\{Ref:AWS::Region\}\.\$\{Ref:AWS::URLSuffix\}\/cdk-[a-z0-9]+-container-assets-.*:[0-9a-f]{64}$/);
+    const arg = (flag: string) => container.args[container.args.indexOf(flag) + 1];
+    expect(arg('--payload-logs')).toMatch(/^s3:\/\/\$\{Ref:KServePayloadLogs[0-9A-F]{8}\}\/payload-logs\/models\/iris\/predictor\/predictions\/$/);
+    expect(arg('--reference')).toMatch(/^s3:\/\/\$\{Ref:DriftReports[0-9A-F]{8}\}\/references\/iris\.parquet$/);
+    expect(arg('--metrics')).toBe('cloudwatch');
+    expect(arg('--metric-namespace')).toBe(DRIFT_METRIC_NAMESPACE);
+    expect(arg('--drift-share')).toBe('0.3');
+    expect(container.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: '${Ref:AWS::Region}' });
+  });
+
+  test('a drift alarm at the model\'s share within one minute, and a missing-data alarm, both to the encrypted topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DriftShare', Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [{ Name: 'Model', Value: 'iris' }], Statistic: 'Maximum',
+      Period: 60, EvaluationPeriods: 1, Threshold: 0.3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('DriftAlerts') }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RowCount', Statistic: 'SampleCount', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('DriftAlerts') } });
+  });
+
+  test('the checks\' role: read the reference and the model\'s logs, write its reports, metrics in one namespace', () => {
+    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'monitoring', ServiceAccount: 'drift-iris' });
+    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DriftirisIdentity') } });
+    const text = JSON.stringify(Object.values(policies));
+    for (const part of ['/references/iris/*', '/reports/iris/*', '/payload-logs/models/iris/predictor/predictions/*']) expect(text).toContain(part);
+    expect(text).toContain(`"cloudwatch:namespace":"${DRIFT_METRIC_NAMESPACE}"`);
+  });
+
+  test('the reports bucket is encrypted, retained and expires reports', () => {
+    const [, bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).find(([k]) => k.startsWith('DriftReports'))! as [string, any];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties.LifecycleConfiguration.Rules).toContainEqual(expect.objectContaining({ Prefix: 'reports/', ExpirationInDays: 90 }));
+  });
+});
+
+test('a drift check needs the payload logs it reads', () => {
+  expect(() => new MlopsStack(new App(), 'S', { kserve: { payloadLogging: false, models: [MODEL] } }))
+    .toThrow(/S\/KServe\/models\/iris: invalid prop 'driftCheck' = .*; drift checks read the payload logs: leave payloadLogging on/);
+});
