@@ -8,17 +8,21 @@
 // to the reports (IRSA, a credentials Secret, or your platform's equivalent). The test suite
 // synthesizes this file and validates what it emits (test/support/objects.ts).
 import * as cdk8s from 'cdk8s';
-import { DriftMonitor } from '../lib';
+import { DriftMonitor, EvidentlyUi } from '../lib';
 
 export function buildDriftExample(app: cdk8s.App): DriftMonitor {
+  const image = 'registry.example.com/mlops/drift-job:1';
+  // Evidently's UI over the runs the checks add to the workspace (kubectl port-forward svc/evidently-ui 8000).
+  new EvidentlyUi(app, 'evidently-ui', { image, workspaceUri: 's3://ml-reports/workspace', s3EndpointUrl: 'http://minio.storage:9000', awsRegion: 'us-east-1' });
   return new DriftMonitor(app, 'drift-iris', {
-    image: 'registry.example.com/mlops/drift-job:1',
+    image,
     model: 'iris',
     referenceUri: 's3://ml-data/reference/iris.parquet',
     payloadLogsUri: 's3://ml-payloads/payload-logs/serving/iris/predictor/predictions/',
     reportsUri: 's3://ml-reports/drift',
     features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
     driftShare: 0.5,
+    workspaceUri: 's3://ml-reports/workspace',
     s3EndpointUrl: 'http://minio.storage:9000',
     awsRegion: 'us-east-1',
   });

@@ -15,6 +15,7 @@ import { assertDnsLabel } from '../constructs/core/errors';
 import { ComponentNamespace } from '../constructs/core/namespace';
 import { StackProfile } from '../constructs/core/profile';
 import { DriftMetricsSink, DriftMonitor } from '../constructs/evidently/drift-monitor';
+import { EvidentlyUi } from '../constructs/evidently/evidently-ui';
 import { guardStackAgainstClashes } from './clashes';
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
@@ -85,6 +86,11 @@ export interface DriftMonitoringProps {
    * @default 90
    */
   readonly reportRetentionDays?: number;
+  /**
+   * Evidently's UI over a workspace (`workspace/` in the bucket) every check adds its run to.
+   * @default false
+   */
+  readonly ui?: boolean;
 }
 
 /** The drift job's source (jobs/drift), from lib/ in the repository or dist/lib/ in the package. */
@@ -93,6 +99,8 @@ const DRIFT_JOB_DIR = [path.join(__dirname, '..', 'jobs', 'drift'), path.join(__
 
 /** CloudWatch namespace of the drift figures. */
 export const DRIFT_METRIC_NAMESPACE = 'MLOps/Drift';
+/** Prefix of the Evidently workspace in the drift bucket. */
+const WORKSPACE_PREFIX = 'workspace';
 /** The drift alarm's period: with one evaluation period, the alerting part of the detection budget. */
 const ALARM_PERIOD_SECONDS = 60;
 
@@ -115,6 +123,8 @@ export class DriftMonitoring extends Construct {
   public readonly monitors: { [model: string]: DriftMonitor } = {};
   /** The alarms, by model: `drift` and `missing`. */
   public readonly alarms: { [model: string]: cloudwatch.Alarm[] } = {};
+  /** The UI, when `ui` is set. */
+  public readonly ui?: EvidentlyUi;
   /** The manifest of the checks' namespace. */
   public readonly namespaceManifest: eks.KubernetesManifest;
 
@@ -142,6 +152,18 @@ export class DriftMonitoring extends Construct {
     new ComponentNamespace(nsChart, 'Namespace', namespace);
     this.namespaceManifest = props.cluster.addCdk8sChart(`${id}Namespace`, nsChart);
     const region = Stack.of(this).region;
+    const workspaceUri = props.ui ? `s3://${this.bucket.bucketName}/${WORKSPACE_PREFIX}` : undefined;
+    const workspaceFinding = awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/${WORKSPACE_PREFIX}/*]`);
+    if (workspaceUri) {
+      this.ui = new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: this.image.imageUri, workspaceUri, awsRegion: region });
+      const uiIdentity = new PodIdentityRole(this, 'UiIdentity', {
+        cluster: props.cluster, namespace, serviceAccount: this.ui.serviceAccountName, description: 'Evidently UI: reads the drift workspace',
+      });
+      grantStatements(uiIdentity, prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: WORKSPACE_PREFIX, write: false }));
+      acknowledgeAt(uiIdentity.role, 'DefaultPolicy/Resource', 'The UI reads every project and run of the drift workspace; the wildcard is that prefix', workspaceFinding);
+      const uiManifest = props.cluster.addCdk8sChart(`${id}Ui`, this.ui);
+      uiManifest.node.addDependency(this.namespaceManifest, uiIdentity.association);
+    }
     for (const model of props.models) {
       const logs = `${props.payloadLogPrefix}/${props.modelNamespace}/${model.model}/predictor/${props.payloadLogPath}`;
       const monitor = new DriftMonitor(new cdk8s.App(), `Drift${model.model}`, {
@@ -157,6 +179,7 @@ export class DriftMonitoring extends Construct {
         metrics: DriftMetricsSink.CLOUDWATCH,
         metricNamespace: DRIFT_METRIC_NAMESPACE,
         alertingSeconds: ALARM_PERIOD_SECONDS,
+        workspaceUri,
         awsRegion: region,
         profile: props.profile,
       });
@@ -169,6 +192,8 @@ export class DriftMonitoring extends Construct {
         ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: `references/${model.model}`, write: false }),
         ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: `reports/${model.model}`, write: true }),
         ...prefixAccessStatements({ bucket: props.payloadLogBucket, encryptionKey: props.payloadLogKey, prefix: logs, write: false }),
+        // Project IDs are generated, so a check may write anywhere in the shared workspace.
+        ...(workspaceUri ? prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: WORKSPACE_PREFIX, write: true }) : []),
         new iam.PolicyStatement({
           actions: ['cloudwatch:PutMetricData'], resources: ['*'],
           conditions: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } },
@@ -179,7 +204,7 @@ export class DriftMonitoring extends Construct {
         awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/references/${model.model}/*]`),
         awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/reports/${model.model}/*]`),
         awsSolutions(`IAM5[Resource::<${logicalIdAt(props.payloadLogBucket, 'Resource')}.Arn>/${logs}/*]`),
-        awsSolutions('IAM5[Resource::*]'));
+        awsSolutions('IAM5[Resource::*]'), ...(workspaceUri ? [workspaceFinding] : []));
       // One manifest per model: a change to one model's checks replaces nothing of another's.
       const manifest = props.cluster.addCdk8sChart(`${id}${model.model}Checks`, monitor);
       manifest.node.addDependency(this.namespaceManifest, identity.association);

@@ -40,3 +40,4 @@ export * from '../constructs/kserve/inference-service';
 export * from '../constructs/kserve/registered-model';
 export * from '../constructs/kserve/storage-container';
 export * from '../constructs/evidently/drift-monitor';
+export * from '../constructs/evidently/evidently-ui';

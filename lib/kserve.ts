@@ -107,6 +107,11 @@ export interface KServeOptions {
    * @default - the model namespace only
    */
   readonly clientNamespaces?: string[];
+  /**
+   * Evidently's UI over the drift checks' runs (namespace `monitoring`), when a model has a `driftCheck`.
+   * @default false
+   */
+  readonly driftUi?: boolean;
 }
 
 /** Properties of `KServeOnAws`. */

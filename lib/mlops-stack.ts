@@ -186,6 +186,7 @@ export class MlopsStack extends Stack {
         modelNamespace: this.kserve.modelNamespace,
         profile: this.profile,
         accessLogsBucket: this.dvc.accessLogsBucket,
+        ui: props.kserve?.driftUi,
       });
       this.drift.namespaceManifest.node.addDependency(this.platform.nodes);
     }

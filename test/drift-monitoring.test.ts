@@ -55,3 +55,19 @@ test('a drift check needs the payload logs it reads', () => {
   expect(() => new MlopsStack(new App(), 'S', { kserve: { payloadLogging: false, models: [MODEL] } }))
     .toThrow(/S\/KServe\/models\/iris: invalid prop 'driftCheck' = .*; drift checks read the payload logs: leave payloadLogging on/);
 });
+
+test('with driftUi, every check adds its run to one workspace, which Evidently\'s UI reads', () => {
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { driftUi: true, models: [MODEL] } });
+  const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+  const job = objects.find(o => o.kind === 'CronJob' && o.metadata.name === 'drift-iris').spec.jobTemplate.spec.template.spec.containers[0];
+  const workspace = job.args[job.args.indexOf('--workspace') + 1];
+  expect(workspace).toMatch(/^s3:\/\/\$\{Ref:DriftReports[0-9A-F]{8}\}\/workspace$/);
+  const ui = objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'evidently-ui').spec.template.spec;
+  expect([...ui.containers[0].command, ...ui.containers[0].args]).toEqual(['evidently', 'ui', '--host', '0.0.0.0', '--port', '8000', '--workspace', workspace]);
+  expect(ui.containers[0].image).toBe(job.image);
+  template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'monitoring', ServiceAccount: 'evidently-ui' });
+  const text = (name: string) => JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(name) } })));
+  expect(text('DriftUiIdentity')).toContain('/workspace/*');
+  expect(text('DriftUiIdentity')).not.toContain('s3:PutObject');
+  expect(text('DriftirisIdentity')).toContain('/workspace/*');
+});

@@ -97,6 +97,11 @@ export interface DriftMonitorProps {
    */
   readonly s3EndpointUrl?: string;
   /**
+   * Evidently workspace (`s3://<bucket>/<prefix>`) each run is added to, for `EvidentlyUi`.
+   * @default - none
+   */
+  readonly workspaceUri?: string;
+  /**
    * Annotations of the ServiceAccount (e.g. an IRSA role).
    * @default - none
    */
@@ -128,7 +133,8 @@ export class DriftMonitor extends Chart {
     super(scope, id, { namespace });
     assertDnsLabel(this, 'namespace', namespace);
     assertDnsLabel(this, 'model', props.model);
-    for (const [prop, uri] of [['referenceUri', props.referenceUri], ['payloadLogsUri', props.payloadLogsUri], ['reportsUri', props.reportsUri]]) {
+    for (const [prop, uri] of [['referenceUri', props.referenceUri], ['payloadLogsUri', props.payloadLogsUri], ['reportsUri', props.reportsUri],
+      ...(props.workspaceUri !== undefined ? [['workspaceUri', props.workspaceUri]] : [])]) {
       if (!isUnresolved(uri) && !S3_URI.test(uri ?? '')) throw new InvalidPropError(this, prop, uri, 'allowed: an s3://<bucket>[/<key>] URI');
     }
     const schedule = props.schedule ?? '*/2 * * * *';
@@ -160,10 +166,7 @@ export class DriftMonitor extends Chart {
     serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
     const production = props.profile === StackProfile.PRODUCTION;
     const metrics = props.metrics ?? DriftMetricsSink.LOG;
-    const env = [
-      ...(props.awsRegion ? [{ name: 'AWS_DEFAULT_REGION', value: props.awsRegion }, { name: 'AWS_REGION', value: props.awsRegion }] : []),
-      ...(props.s3EndpointUrl ? [{ name: 'AWS_ENDPOINT_URL_S3', value: props.s3EndpointUrl }] : []),
-    ];
+    const env = awsEnv(props.awsRegion, props.s3EndpointUrl);
     const container: k8s.Container = {
       name: 'drift',
       image: props.image,
@@ -172,6 +175,7 @@ export class DriftMonitor extends Chart {
         '--window-minutes', String(windowMinutes), '--drift-share', String(driftShare),
         ...(props.features?.length ? ['--features', props.features.join(',')] : []),
         '--metrics', metrics, '--metric-namespace', props.metricNamespace ?? 'MLOps/Drift',
+        ...(props.workspaceUri ? ['--workspace', props.workspaceUri] : []),
       ],
       env,
       // The run holds the reference and the window in memory: 465 MiB at its peak for 100,000
@@ -220,4 +224,12 @@ export function scheduleIntervalSeconds(schedule: string): number | undefined {
   if (fields[0] === '*') return 60;
   const step = /^\*\/(\d+)$/.exec(fields[0]);
   return step && 60 % Number(step[1]) === 0 ? Number(step[1]) * 60 : undefined;
+}
+
+/** Region and S3 endpoint for boto3 and s3fs in the drift image. */
+export function awsEnv(region?: string, s3EndpointUrl?: string): k8s.EnvVar[] {
+  return [
+    ...(region ? [{ name: 'AWS_DEFAULT_REGION', value: region }, { name: 'AWS_REGION', value: region }] : []),
+    ...(s3EndpointUrl ? [{ name: 'AWS_ENDPOINT_URL_S3', value: s3EndpointUrl }] : []),
+  ];
 }

@@ -151,7 +151,7 @@ fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify({
 // Drift checks of that model as the reference stack declares them: its CronJob (AWS names replaced by
 // the local ones; the image, built at deploy time, is the test's own drift job) and its alarms.
 const driftStack = new MlopsStack(new App(), 'DriftStack', {
-  kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
+  kserve: { driftUi: true, models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
     driftCheck: { features: [...CONTRACT.drift.features], driftShare: CONTRACT.drift.driftShare } }] },
 });
 const dref = (c: any) => driftStack.getLogicalId(c.node.defaultChild ?? c);
@@ -160,13 +160,16 @@ const driftSubstitutions: Record<string, string> = {
   [`\${Ref:${dref(driftStack.drift!.bucket)}}`]: CONTRACT.drift.reportsBucket,
   '${Ref:AWS::Region}': CONTRACT.awsRegion,
 };
-let driftJson = JSON.stringify(KubernetesManifests.fromStack(driftStack).map(o => o.object).filter(o => o.kind === 'CronJob' && o.metadata.namespace === 'monitoring'), null, 1);
+let driftJson = JSON.stringify(KubernetesManifests.fromStack(driftStack).map(o => o.object).filter(o => ['CronJob', 'Deployment'].includes(o.kind) && o.metadata.namespace === 'monitoring'), null, 1);
 for (const [marker, value] of Object.entries(driftSubstitutions)) driftJson = driftJson.split(marker).join(value);
-driftJson = driftJson.replace(/"image": "[^"]*container-assets[^"]*"/, '"image": "drift-job-under-test"');
+driftJson = driftJson.replace(/"image": "[^"]*container-assets[^"]*"/g, '"image": "drift-job-under-test"');
 const driftLeftover = driftJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
 if (driftLeftover) throw new Error(`render.ts: unsubstituted references in the drift CronJob: ${[...new Set(driftLeftover)].join(', ')}`);
 const driftAlarms = Object.values(Template.fromStack(driftStack).findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
-fs.writeFileSync(path.join(outdir, 'drift.json'), JSON.stringify({ cronJobs: JSON.parse(driftJson), alarms: driftAlarms }, null, 1));
+const driftObjects = JSON.parse(driftJson);
+fs.writeFileSync(path.join(outdir, 'drift.json'), JSON.stringify({
+  cronJobs: driftObjects.filter((o: any) => o.kind === 'CronJob'), ui: driftObjects.find((o: any) => o.kind === 'Deployment'), alarms: driftAlarms,
+}, null, 1));
 
 // Two DVC remotes as a user would declare them (content-addressed, and with cloud versioning), with
 // a reader and a writer granted through the constructs: the test gives moto exactly these policies.

@@ -42,7 +42,7 @@ def drift():
     data = k8s.load_objects('drift.json')
     [cron_job] = data['cronJobs']
     return {'cronJob': cron_job, 'container': cron_job['spec']['jobTemplate']['spec']['template']['spec']['containers'][0],
-            'alarms': {a['MetricName']: a for a in data['alarms']}}
+            'alarms': {a['MetricName']: a for a in data['alarms']}, 'ui': data['ui']}
 
 
 def arg(container, flag):
@@ -148,6 +148,42 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     report(f'drift: detection budget {batch} s batch + {interval} s schedule + {seconds:.1f} s run + {alerting} s alarm = {budget:.0f} s '
            f'(<= 300); shifted traffic to metric here {traffic_to_metric:.0f} s (the agent\'s {batch_interval} flush included); '
            f'run peak {peak:.0f} MiB')
+
+
+def test_evidently_ui_serves_the_runs_the_checks_added_to_the_workspace(drift, endpoints, clients):
+    """Evidently's UI, with the synthesized Deployment's command, args and env, over the workspace
+    the CronJob's runs (the test above) were added to on the emulated S3 (through s3fs)."""
+    [container] = drift['ui']['spec']['template']['spec']['containers']
+    workspace = container['args'][container['args'].index('--workspace') + 1]
+    assert workspace == arg(drift['container'], '--workspace')
+    port = pods.free_port()
+    args = [a if a != str(container['ports'][0]['containerPort']) else str(port) for a in container['args']]
+    args = ['127.0.0.1' if a == '0.0.0.0' else a for a in args]
+    env = kp.clean_env({**{v['name']: v['value'] for v in container['env']}, **EMULATOR_CREDENTIALS,
+                        'AWS_ENDPOINT_URL': endpoints['s3EndpointUrl'], 'TMPDIR': os.environ['TMPDIR'], 'HOME': os.environ['TMPDIR']})
+    ui = subprocess.Popen([os.path.join(ROOT, '.venv-drift', 'bin', container['command'][0]), *container['command'][1:], *args], env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        import requests
+        probe = container['readinessProbe']['httpGet']['path']
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if requests.get(f'http://127.0.0.1:{port}{probe}', timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert ui.poll() is None and time.monotonic() < deadline
+            time.sleep(0.5)
+        projects = requests.get(f'http://127.0.0.1:{port}/api/projects', timeout=30).json()
+        [project] = [p for p in projects if p['name'] == arg(drift['container'], '--model')]
+        runs = requests.get(f'http://127.0.0.1:{port}/api/projects/{project["id"]}/snapshots', timeout=30).json()
+        assert len(runs) >= 2, runs
+        rss = int(next(line.split()[1] for line in open(f'/proc/{ui.pid}/status') if line.startswith('VmRSS:'))) / 1024
+        report(f'Evidently UI over the S3 workspace: project {project["name"]} with {len(runs)} runs; {rss:.0f} MiB resident')
+    finally:
+        os.killpg(ui.pid, 15)
+        ui.wait(20)
 
 
 def screenshot(s3, bucket, key):

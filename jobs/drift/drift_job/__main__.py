@@ -56,6 +56,8 @@ def parser():
     p.add_argument('--min-rows', type=positive(int), default=30, help='fewer rows than this are not tested')
     p.add_argument('--metrics', choices=['cloudwatch', 'log'], default='cloudwatch')
     p.add_argument('--metric-namespace', default='MLOps/Drift')
+    p.add_argument('--workspace', default='',
+                   help='Evidently workspace (s3:// or a folder) to add each run to, for `evidently ui` (default: none)')
     return p
 
 
@@ -88,6 +90,8 @@ def run(args, s3, cloudwatch, now):
         base = '/'.join(p for p in [reports_prefix.rstrip('/'), args.model, stamp] if p)
         s3.put_object(Bucket=reports_bucket, Key=f'{base}-drift.json', Body=snapshot.json().encode(), ContentType='application/json')
         s3.put_object(Bucket=reports_bucket, Key=f'{base}-drift.html', Body=_html(snapshot), ContentType='text/html')
+        if args.workspace:
+            report.add_to_workspace(args.workspace, args.model, snapshot)
         verdict = 'DRIFT DETECTED' if summary.dataset_drift else 'no drift'
         log.warning('%s: %s: %d of %d columns drifted (share %.2f, threshold %.2f) over %d rows; drifted: %s; reports s3://%s/%s-drift.{html,json}',
                     args.model, verdict, len(summary.drifted_columns), summary.columns, summary.drift_share, args.drift_share,

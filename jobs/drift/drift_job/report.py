@@ -34,3 +34,13 @@ def compute(reference, current, drift_share):
     summary = DriftSummary(rows=len(current), columns=len(reference.columns), drifted_columns=sorted(drifted),
                            drift_share=float(share), dataset_drift=dataset_drift)
     return snapshot, summary
+
+
+def add_to_workspace(path, model, snapshot):
+    """Adds the run to the model's project (created on first use) in an Evidently workspace, the one
+    `evidently ui --workspace <path>` serves; on S3 through fsspec (s3fs)."""
+    from evidently.ui.workspace import Workspace
+    workspace = Workspace(path)
+    projects = workspace.search_project(model)
+    project = projects[0] if projects else workspace.create_project(model, description=f'Drift of the live traffic of {model}')
+    workspace.add_run(project.id, snapshot, include_data=False)

@@ -64,3 +64,13 @@ def test_bad_arguments_are_refused(capsys):
     for bad in (['--window-minutes', '0'], ['--drift-share', '1.5'], ['--reports', 'gs://x/y']):
         with pytest.raises(SystemExit):
             job.parser().parse_args(['--model', 'm', '--reference', 's3://a/b', '--payload-logs', 's3://a/c', '--reports', 's3://a/d', *bad])
+
+
+def test_runs_join_the_models_project_in_a_workspace(aws, tmp_path):
+    put_json_batches(aws['s3'], frame(200, seed=7), NOW - dt.timedelta(minutes=1))
+    run(aws, ['--workspace', str(tmp_path / 'workspace')])
+    run(aws, ['--workspace', str(tmp_path / 'workspace')])
+    from evidently.ui.workspace import Workspace
+    workspace = Workspace(str(tmp_path / 'workspace'))
+    [project] = workspace.search_project('iris')
+    assert len(workspace.list_runs(project.id)) == 2
