@@ -239,12 +239,15 @@ def test_the_payload_logger_writes_every_prediction_under_the_stacks_prefix(agen
     isvc = manifest['isvc']
     logger = isvc['spec']['predictor']['logger']
     bucket, _, url_prefix = logger['url'][len('s3://'):].partition('/')
-    services['s3'].create_bucket(Bucket=bucket)
+    if bucket not in [b['Name'] for b in services['s3'].list_buckets()['Buckets']]:
+        services['s3'].create_bucket(Bucket=bucket)
+    prefix = f'{url_prefix}/{isvc["metadata"]["namespace"]}/{isvc["metadata"]["name"]}/predictor/{logger["storage"]["path"]}/'
+    # Other tests (test_drift.py) log the same model's traffic: only this run's objects count.
+    before = set(_payload_objects(services['s3'], bucket, prefix))
     bodies = [{'instances': [row]} for row in trained['rows']]
     env, log = _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], bodies, '2s')
     assert env['AWS_DEFAULT_REGION'] == k8s.load_endpoints()['awsRegion'], 'the region comes from the settings ServiceAccount'
-    prefix = f'{url_prefix}/{isvc["metadata"]["namespace"]}/{isvc["metadata"]["name"]}/predictor/{logger["storage"]["path"]}/'
-    keys = _payload_objects(services['s3'], bucket, prefix)
+    keys = [k for k in _payload_objects(services['s3'], bucket, prefix) if k not in before]
     assert keys, log[-3000:]
     records = []
     for key in keys:
