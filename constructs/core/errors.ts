@@ -42,3 +42,10 @@ export function assertPositiveInteger(scope: IConstruct | string, prop: string, 
     throw new InvalidPropError(scope, prop, value, 'allowed: a whole number greater than 0');
   }
 }
+
+const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/;
+
+/** Whether `value` is `s3://<bucket>[/<key>]` with a valid bucket name, or a deploy-time token. */
+export function isS3Uri(value: string): boolean {
+  return typeof value === 'string' && (isUnresolved(value) || S3_URI.test(value));
+}

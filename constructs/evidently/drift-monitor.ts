@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
 import { assertCronSchedule } from '../core/cron';
-import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
+import { assertDnsLabel, InvalidPropError, isS3Uri } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { StackProfile } from '../core/profile';
 import { restrictedPodSpec, serviceAccount } from '../core/server';
@@ -113,8 +113,6 @@ export interface DriftMonitorProps {
   readonly profile?: StackProfile;
 }
 
-const S3_URI = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/;
-
 /**
  * Scheduled Evidently drift checks of one KServe model's payload logs: a CronJob (one run at a
  * time, a deadline, short histories, Pod Security "restricted", no API token) running the drift
@@ -135,7 +133,7 @@ export class DriftMonitor extends Chart {
     assertDnsLabel(this, 'model', props.model);
     for (const [prop, uri] of [['referenceUri', props.referenceUri], ['payloadLogsUri', props.payloadLogsUri], ['reportsUri', props.reportsUri],
       ...(props.workspaceUri !== undefined ? [['workspaceUri', props.workspaceUri]] : [])]) {
-      if (!isUnresolved(uri) && !S3_URI.test(uri ?? '')) throw new InvalidPropError(this, prop, uri, 'allowed: an s3://<bucket>[/<key>] URI');
+      if (!isS3Uri(uri)) throw new InvalidPropError(this, prop, uri, 'allowed: an s3://<bucket>[/<key>] URI');
     }
     const schedule = props.schedule ?? '*/2 * * * *';
     assertCronSchedule(this, 'schedule', schedule);

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
-import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
+import { assertDnsLabel, InvalidPropError, isS3Uri } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { clusterIpService, restrictedPodSpec, serverNetworkPolicy, serviceAccount, ServerIdentity } from '../core/server';
@@ -56,7 +56,7 @@ export class EvidentlyUi extends Chart {
     const namespace = props.namespace ?? 'monitoring';
     super(scope, id, { namespace });
     assertDnsLabel(this, 'namespace', namespace);
-    if (!isUnresolved(props.workspaceUri) && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/\S*)?$/.test(props.workspaceUri ?? '')) {
+    if (!isS3Uri(props.workspaceUri)) {
       throw new InvalidPropError(this, 'workspaceUri', props.workspaceUri, 'allowed: an s3://<bucket>[/<prefix>] URI');
     }
     const name = this.serviceAccountName;

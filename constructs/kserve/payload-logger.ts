@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { InvalidPropError, isUnresolved } from '../core/errors';
+import { InvalidPropError, isS3Uri } from '../core/errors';
 
 /** Which side of each prediction the payload logger records. */
 export enum PayloadLogMode {
@@ -64,14 +64,13 @@ export interface PayloadLoggerProps {
 }
 
 const GO_DURATION = /^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
-const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/;
 
 /** The `spec.predictor.logger` block KServe's validation and agent injector accept. */
 export function loggerSpec(scope: IConstruct, props: PayloadLoggerProps, metadataAnnotations: string[]): any {
   if (!props.mode || !Object.values(PayloadLogMode).includes(props.mode)) {
     throw new InvalidPropError(scope, 'logger.mode', props.mode, `allowed: one of ${Object.values(PayloadLogMode).join(', ')} (KServe has no default)`);
   }
-  if (!props.url || (!isUnresolved(props.url) && !S3_URL.test(props.url))) {
+  if (!props.url || !isS3Uri(props.url)) {
     throw new InvalidPropError(scope, 'logger.url', props.url, 'allowed: s3://<bucket>[/<prefix>] (the agent writes to S3 only in this library)');
   }
   if (!props.path || !/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(props.path)) {

@@ -2,7 +2,7 @@ import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
 import { Construct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
-import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
+import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isS3Uri, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { AlbOptions, albIngressAnnotations, albIngressClass } from '../core/ingress';
 import { assertCidr, clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
@@ -386,7 +386,7 @@ export class MlflowServer extends Chart {
       throw new InvalidPropError(this, 'replicas', v.replicas, 'allowed: at least 2 in PRODUCTION, so a node or zone loss does not stop tracking');
     }
     const dest = props.artifactsDestination;
-    if (!isUnresolved(dest) && !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[^\s]*)?$/.test(dest)) {
+    if (!isS3Uri(dest)) {
       throw new InvalidPropError(this, 'artifactsDestination', dest,
         'allowed: an S3 URI "s3://<bucket>[/<prefix>]"; the server proxies artifacts there, so clients need no storage credentials');
     }
