@@ -28,15 +28,19 @@ describe('InferenceService with only the required props', () => {
       'serving.kserve.io/deploymentMode': 'Standard', 'serving.kserve.io/autoscalerClass': 'none',
     });
     expect(predictor.model).toMatchObject({
-      name: 'kserve-container', modelFormat: { name: 'sklearn' }, runtime: 'kserve-sklearnserver', protocolVersion: 'v1', storageUri: 's3://models/iris/v1',
+      modelFormat: { name: 'sklearn' }, runtime: 'kserve-sklearnserver', protocolVersion: 'v1', storageUri: 's3://models/iris/v1',
     });
     expect(i.url).toBe('http://iris-predictor.models.svc.cluster.local');
+  });
+
+  test('the main predictor\'s model carries no name: KServe\'s webhook refuses one in Standard mode', () => {
+    expect(predictor.model).not.toHaveProperty('name');
   });
 
   test('one replica, no autoscaler, DEVELOPMENT-sized (request below limit), no API token', () => {
     expect(predictor).toMatchObject({ minReplicas: 1, maxReplicas: 1, automountServiceAccountToken: false });
     expect(predictor.scaleMetric).toBeUndefined();
-    expect(predictor.model.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '512Mi' } });
+    expect(predictor.model.resources).toEqual({ requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } });
   });
 
   test('the pod-level context makes every container KServe adds non-root with RuntimeDefault seccomp', () => {
@@ -68,7 +72,31 @@ describe('InferenceService options', () => {
   test('PRODUCTION: two to four replicas with the runtime\'s own size', () => {
     const p = spec(isvc({ profile: StackProfile.PRODUCTION })).predictor;
     expect(p).toMatchObject({ minReplicas: 2, maxReplicas: 4 });
-    expect(p.model.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { memory: '2Gi' } });
+    expect(p.model.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '1', memory: '2Gi' } });
+  });
+
+  test('CPU limit: at least the runtime\'s 1 CPU, raised to a larger request, so the merged pod stays valid', () => {
+    expect(spec(isvc({ cpu: '2' })).predictor.model.resources.limits.cpu).toBe('2');
+    expect(spec(isvc({ cpu: '1500m' })).predictor.model.resources.limits.cpu).toBe('1500m');
+    expect(spec(isvc({ cpu: '250m' })).predictor.model.resources.limits.cpu).toBe('1');
+    expect(spec(isvc({ cpu: '250m', cpuLimit: '500m' })).predictor.model.resources.limits.cpu).toBe('500m');
+  });
+
+  test('the CPU limit the stack assumes is the one every enabled runtime of the chart sets', () => {
+    const runtimes = renderHelmReleases(synthReference(StackProfile.DEVELOPMENT).template.toJSON())
+      .flatMap(r => r.objects).filter(o => o.kind === 'ClusterServingRuntime' && !o.spec.disabled);
+    expect(runtimes.map(r => r.metadata.name)).toEqual(expect.arrayContaining(Object.values(RUNTIME_OF_FORMAT).map(r => r.name)));
+    expect(new Set(runtimes.filter(r => Object.values(RUNTIME_OF_FORMAT).some(f => f.name === r.metadata.name))
+      .map(r => r.spec.containers[0].resources.limits.cpu))).toEqual(new Set(['1']));
+  });
+
+  test.each([
+    [{ cpu: '2', cpuLimit: '1' }, /Iris: invalid prop 'cpuLimit' = "1"; allowed: at least cpu \("2"\)/],
+    [{ memory: '4Gi', memoryLimit: '2Gi' }, /Iris: invalid prop 'memoryLimit' = "2Gi"; allowed: at least memory \("4Gi"\)/],
+    [{ cpu: 'two' }, /Iris: invalid prop 'cpu' = "two"; allowed: a Kubernetes quantity/],
+    [{ memory: '1 GiB' }, /Iris: invalid prop 'memory' = "1 GiB"; allowed: a Kubernetes quantity/],
+  ])('a limit below its request, or no quantity, fails at synth: %j', (props, message) => {
+    expect(() => isvc(props as Partial<InferenceServiceProps>)).toThrow(message);
   });
 
   test('GPUs: requested and limited, with the node selector and tolerations', () => {
@@ -82,7 +110,7 @@ describe('InferenceService options', () => {
   test('a canary: a second predictor with its own model and the same pod settings (KServe v0.20 spec.canary)', () => {
     const s = spec(isvc({ canary: { name: 'v2', storageUri: 's3://models/iris/v2', trafficPercent: 20 }, serviceAccountName: 'sa' }));
     expect(s.canary).toHaveLength(1);
-    expect(s.canary[0]).toMatchObject({ trafficPercent: 20, predictor: { name: 'v2', serviceAccountName: 'sa', model: { storageUri: 's3://models/iris/v2', runtime: 'kserve-sklearnserver' } } });
+    expect(s.canary[0]).toMatchObject({ trafficPercent: 20, predictor: { name: 'v2', serviceAccountName: 'sa', model: { name: 'kserve-container', storageUri: 's3://models/iris/v2', runtime: 'kserve-sklearnserver' } } });
     expect(s.canary[0].predictor.securityContext).toEqual(s.predictor.securityContext);
   });
 

@@ -6,6 +6,7 @@ import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
+import { assertLimitCoversRequest, parseQuantity } from '../core/quantity';
 import { loggerSpec, PayloadLoggerProps } from './payload-logger';
 import { InferenceProtocol, ModelFormat, RUNTIME_OF_FORMAT } from './runtimes';
 
@@ -100,6 +101,13 @@ export interface InferenceServiceOptions {
    */
   readonly cpu?: string;
   /**
+   * CPU limit of the model server. KServe merges the runtime's own `limits.cpu` (1 in every runtime
+   * the stack enables) under the model's resources, so the model server always has a CPU limit; this
+   * sets it.
+   * @default - the larger of `cpu` and 1 CPU (the runtime's limit)
+   */
+  readonly cpuLimit?: string;
+  /**
    * Memory request of the model server.
    * @default - '256Mi' in DEVELOPMENT, '2Gi' in PRODUCTION
    */
@@ -161,6 +169,8 @@ export interface InferenceServiceProps extends InferenceServiceOptions {
 
 /** Label that lets a pod of a client namespace call the models. */
 export const MODEL_CLIENT_LABEL = 'models.cdk-mlops-stack.io/client';
+/** CPU limit (in CPUs) of every runtime the stack enables (`limits.cpu` of the runtime chart's ClusterServingRuntimes). */
+const RUNTIME_CPU_LIMIT = 1;
 /** Port of the model server in every runtime the stack enables. */
 export const MODEL_PORT = 8080;
 /** Port of KServe's agent, which fronts the model server whenever a logger is set. */
@@ -236,21 +246,24 @@ export class InferenceService extends Construct {
     // The sklearn runtime holds about 220 MiB with a small model (contract test).
     const memory = props.memory ?? (production ? '2Gi' : '256Mi');
     const memoryLimit = props.memoryLimit ?? (props.memory ?? (production ? '2Gi' : '512Mi'));
+    const cpuLimit = props.cpuLimit ?? ((parseQuantity(this, 'cpu', cpu) ?? 0) > RUNTIME_CPU_LIMIT ? cpu : String(RUNTIME_CPU_LIMIT));
+    assertLimitCoversRequest(this, 'cpu', cpu, 'cpuLimit', cpuLimit);
+    assertLimitCoversRequest(this, 'memory', memory, 'memoryLimit', memoryLimit);
     const gpuQuantity = gpus > 0 ? { 'nvidia.com/gpu': String(gpus) } : {};
 
     const clients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MODEL_CLIENT_LABEL]: 'true' });
     const annotations = props.annotations ?? {};
     const lineageKeys = Object.keys(annotations).filter(k => k.startsWith(LINEAGE_PREFIX)).sort();
-    const model = (storageUri: string) => ({
-      // KServe's own name for the model container; the canary's schema requires it.
-      name: 'kserve-container',
+    // KServe's webhook refuses a `name` on the main predictor's model; the canary's schema requires one.
+    const model = (storageUri: string, name?: string) => ({
+      ...(name ? { name } : {}),
       modelFormat: { name: format },
       runtime: runtime.name,
       protocolVersion: this.protocolVersion,
       storageUri,
       resources: {
         requests: { cpu, memory, ...gpuQuantity },
-        limits: { memory: memoryLimit, ...gpuQuantity },
+        limits: { cpu: cpuLimit, memory: memoryLimit, ...gpuQuantity },
       },
     });
     const podSettings = {
@@ -304,7 +317,7 @@ export class InferenceService extends Construct {
         ...(canary ? {
           canary: [{
             trafficPercent: canary.trafficPercent,
-            predictor: { name: canary.name, ...podSettings, model: model(canary.storageUri) },
+            predictor: { name: canary.name, ...podSettings, model: model(canary.storageUri, 'kserve-container') },
           }],
         } : {}),
       },
