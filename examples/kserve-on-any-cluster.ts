@@ -28,6 +28,7 @@ export function buildKServeExample(app: cdk8s.App): { iris: InferenceService; ch
     storageContainerName: storage.name,
     minReplicas: 1,
     maxReplicas: 3,                                // a HorizontalPodAutoscaler on CPU, 75% of the request
+    // Standard mode splits no traffic: the canary answers at its own Service (iris.canaryUrl).
     canary: { name: 'v4', storageUri: 's3://ml-models/iris/v4', trafficPercent: 10 },
     logger: { ...logger, format: PayloadLogFormat.PARQUET, batchSize: 100, batchInterval: '1m' },
     clientNamespaces: [namespace, 'apps'],        // pods labelled models.cdk-mlops-stack.io/client: "true"

@@ -16,7 +16,9 @@
 #
 # Environment: K8S_VERSION (1.35.4), LAS_RUN (state of one instance; default a fresh temp dir,
 # so parallel runs never share one), LAS_READY_TIMEOUT (seconds, 180), LAS_EXTRA_ARGS (more
-# kube-apiserver flags, word-split).
+# kube-apiserver flags, word-split), LAS_CONTROLLERS (kube-controller-manager's --controllers; the
+# KServe controller test adds the deployment, replicaset and garbage-collector controllers, so an
+# InferenceService becomes pods that go through admission).
 
 LAS_K8S_VERSION=${K8S_VERSION:-1.35.4}
 LAS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -195,9 +197,9 @@ las_start() {
     fi
     sleep 0.2
   done
-  # Only the aggregation controller; no serving port (nothing scrapes it), no leader election.
+  # Only the aggregation controller unless asked for more; no serving port (nothing scrapes it), no leader election.
   las_spawn "$LAS_RUN/kube-controller-manager.pid" "$LAS_RUN/kube-controller-manager.log" \
-    "$LAS_BIN/kube-controller-manager" --kubeconfig "$LAS_KUBECONFIG" --controllers clusterrole-aggregation \
+    "$LAS_BIN/kube-controller-manager" --kubeconfig "$LAS_KUBECONFIG" --controllers "${LAS_CONTROLLERS:-clusterrole-aggregation}" \
     --leader-elect=false --secure-port 0 --use-service-account-credentials=false || { las_stop keep; return 1; }
   # The built-in admin role is empty until the controller has aggregated into it.
   while [ -z "$("$LAS_BIN/kubectl" --kubeconfig "$LAS_KUBECONFIG" get clusterrole admin -o jsonpath='{.rules}' 2>/dev/null)" ]; do

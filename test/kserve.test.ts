@@ -112,6 +112,8 @@ describe('InferenceService options', () => {
     expect(s.canary).toHaveLength(1);
     expect(s.canary[0]).toMatchObject({ trafficPercent: 20, predictor: { name: 'v2', serviceAccountName: 'sa', model: { name: 'kserve-container', storageUri: 's3://models/iris/v2', runtime: 'kserve-sklearnserver' } } });
     expect(s.canary[0].predictor.securityContext).toEqual(s.predictor.securityContext);
+    expect(isvc({ canary: { name: 'v2', storageUri: 's3://models/iris/v2', trafficPercent: 20 } }).canaryUrl).toBe('http://iris-v2-predictor.models.svc.cluster.local');
+    expect(isvc().canaryUrl).toBeUndefined();
   });
 
   test('the payload logger: S3 storage with path, format and batching as KServe validates them, agent port open', () => {

@@ -39,13 +39,25 @@ export interface ModelToleration {
   readonly effect?: string;
 }
 
-/** A second version of the model that receives a share of the traffic (KServe v0.20 `spec.canary`, Standard mode). */
+/**
+ * A second version of the model beside the stable one (KServe v0.20 `spec.canary`).
+ *
+ * In Standard mode, the only mode the stack installs, KServe splits no traffic (measured with its
+ * real controller in test_kserve_controller.py): the canary gets its own Deployment, its own
+ * Service `<inference service>-<name>-predictor` that selects only the canary's pods, and an HPA of
+ * one replica. The model's own Service and URL keep selecting only the stable pods, so the canary
+ * answers only the clients that call `InferenceService.canaryUrl`; `trafficPercent` is recorded on
+ * the object for a serverless install and has no effect here.
+ */
 export interface ModelCanary {
   /** Name of the canary; its Deployment and Service are `<inference service>-<name>-predictor`. */
   readonly name: string;
   /** Where the canary's model is (same format and runtime as the stable one). */
   readonly storageUri: string;
-  /** Percent of requests the canary receives, 0 to 100. */
+  /**
+   * Percent of requests the canary would receive where KServe splits traffic (Knative); Standard
+   * mode ignores it (see above). 0 to 100.
+   */
   readonly trafficPercent: number;
 }
 
@@ -202,6 +214,11 @@ export class InferenceService extends Construct {
   public readonly url: string;
   /** The protocol its endpoints speak. */
   public readonly protocolVersion: InferenceProtocol;
+  /**
+   * In-cluster base URL of the canary's own Service (Standard mode sends it no share of `url`'s traffic).
+   * @default - undefined without a canary
+   */
+  public readonly canaryUrl?: string;
 
   constructor(scope: Construct, id: string, props: InferenceServiceProps) {
     super(scope, id);
@@ -335,6 +352,7 @@ export class InferenceService extends Construct {
       },
     });
     this.url = `http://${props.name}-predictor.${namespace}.svc.cluster.local`;
+    this.canaryUrl = canary ? `http://${props.name}-${canary.name}-predictor.${namespace}.svc.cluster.local` : undefined;
   }
 }
 

@@ -1,5 +1,6 @@
 // Prints the InferenceService the library declares for one registered MLflow model version, given
-// as JSON on argv[2]: {name, version, runId, artifactUri, artifactsDestination}. The KServe contract
+// as JSON on argv[2]: {name, version, runId, artifactUri, artifactsDestination, trackingUri, and the
+// storageContainerName and serviceAccountName the stack gives its models}. The KServe contract
 // test calls it with what the real MLflow reports after registering a model, so the model it serves
 // went through MlflowInferenceService (lineage annotations, artifact URI resolution) unchanged.
 import * as cdk8s from 'cdk8s';
@@ -12,5 +13,7 @@ new MlflowInferenceService(chart, 'Model', {
   modelVersion: { name: input.name, version: input.version, runId: input.runId, artifactUri: input.artifactUri },
   artifactsDestination: input.artifactsDestination,
   trackingUri: input.trackingUri,
+  storageContainerName: input.storageContainerName,
+  serviceAccountName: input.serviceAccountName,
 });
 process.stdout.write(JSON.stringify(chart.toJson().find(o => o.kind === 'InferenceService')));

@@ -16,6 +16,7 @@ import { CONTRACT } from '../../test/contract/endpoints';
 import { helmTemplate, renderHelmReleases } from '../../test/support/helm';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
 import { ROOT } from '../../test/support/tools';
+import { buildKServeExample } from '../../examples/kserve-on-any-cluster';
 import { PROFILES } from '../../test/support/synth';
 
 const outdir = process.argv[2];
@@ -127,25 +128,40 @@ fs.writeFileSync(path.join(outdir, 'apiserver.json'), JSON.stringify({
 
 // KServe as the reference stack applies it, with one sklearn model from the MLflow artifact bucket:
 // the model namespace's objects (storage container, ServiceAccounts, InferenceService) with the AWS
-// names replaced by the local ones, and the runtimes and controller configuration its charts render.
-const kserveStack = new MlopsStack(new App(), 'KServeStack', {
-  kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri }] },
-});
-const kref = (c: any) => kserveStack.getLogicalId(c.node.defaultChild ?? c);
-const kserveSubstitutions: Record<string, string> = {
-  [`\${Ref:${kref(kserveStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
-  [`\${${kref(kserveStack.kserve.identity.role)}.Arn}`]: 'arn:aws:iam::123456789012:role/contract-models',
-  '${Ref:AWS::Region}': CONTRACT.awsRegion,
-};
-let kserveJson = JSON.stringify(KubernetesManifests.fromStack(kserveStack).filter(o => o.logicalId.startsWith('PlatformClusterKServeModels')).map(o => o.object), null, 1);
-for (const [marker, value] of Object.entries(kserveSubstitutions)) kserveJson = kserveJson.split(marker).join(value);
-const kserveLeftover = kserveJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
-if (kserveLeftover) throw new Error(`render.ts: unsubstituted references in KServe's manifest: ${[...new Set(kserveLeftover)].join(', ')}`);
-const kserveReleases = renderHelmReleases(Template.fromStack(kserveStack).toJSON());
-fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify({
-  models: JSON.parse(kserveJson),
-  cluster: kserveReleases.filter(r => ['kserve-resources', 'kserve-runtime-configs'].includes(r.release)).flatMap(r => r.objects)
-    .filter(o => ['ClusterServingRuntime', 'ClusterStorageContainer', 'ConfigMap'].includes(o.kind)),
+// names replaced by the local ones, and the objects of KServe's three releases rendered with the
+// stack's values. test/contract/kserve_controller.py installs KServe from these and runs its manager.
+const KSERVE_RELEASES = ['kserve-crd', 'kserve-runtime-configs', 'kserve-resources'];
+function kserveObjects(kserveStack: MlopsStack): { namespaces: any[]; models: any[]; releases: any[] } {
+  const kref = (c: any) => kserveStack.getLogicalId(c.node.defaultChild ?? c);
+  const substitutions: Record<string, string> = {
+    [`\${Ref:${kref(kserveStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
+    [`\${${kref(kserveStack.kserve.identity.role)}.Arn}`]: 'arn:aws:iam::123456789012:role/contract-models',
+    '${Ref:AWS::Region}': CONTRACT.awsRegion,
+  };
+  const manifest = (prefix: string) => {
+    let json = JSON.stringify(KubernetesManifests.fromStack(kserveStack).filter(o => o.logicalId.startsWith(prefix)).map(o => o.object), null, 1);
+    for (const [marker, value] of Object.entries(substitutions)) json = json.split(marker).join(value);
+    const leftover = json.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
+    if (leftover) throw new Error(`render.ts: unsubstituted references in KServe's manifest: ${[...new Set(leftover)].join(', ')}`);
+    return JSON.parse(json);
+  };
+  return {
+    namespaces: manifest('PlatformClusterKServeNamespaces'),
+    models: manifest('PlatformClusterKServeModels'),
+    releases: renderHelmReleases(Template.fromStack(kserveStack).toJSON()).filter(r => KSERVE_RELEASES.includes(r.release)).flatMap(r => r.objects),
+  };
+}
+const contractModel = { name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri };
+const kserveStack = new MlopsStack(new App(), 'KServeStack', { kserve: { models: [contractModel] } });
+fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify(kserveObjects(kserveStack), null, 1));
+// Every InferenceService the library emits, for the real controller: the stack's model in both
+// profiles (PRODUCTION's scales, so KServe adds an HPA), and the standalone example's three.
+const kserveExample = new cdk8s.App();
+buildKServeExample(kserveExample);
+fs.writeFileSync(path.join(outdir, 'kserve-controller.json'), JSON.stringify({
+  profiles: Object.fromEntries(PROFILES.map(profile => [profile,
+    kserveObjects(new MlopsStack(new App(), `KServe${profile}`, { profile, kserve: { models: [contractModel] } }))])),
+  standalone: kserveExample.charts.flatMap(c => c.toJson()),
 }, null, 1));
 
 // Drift checks of that model as the reference stack declares them: its CronJob (AWS names replaced by

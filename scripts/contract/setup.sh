@@ -37,4 +37,4 @@ install_venv .venv-drift jobs/drift/requirements-test.txt bin/pytest
 # KServe's runtimes and storage-initializer entrypoint at the pinned tag (not on PyPI): the Go module
 # of the release carries its python/ folder; the test finds it with `go mod download -json`.
 (cd /tmp && GOFLAGS=-mod=mod go mod download github.com/kserve/kserve@v0.20.0)
-bash scripts/contract/kserve-agent.sh
+bash scripts/contract/kserve-build.sh

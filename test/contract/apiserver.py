@@ -17,14 +17,16 @@ WEBHOOK_KINDS = {'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration
 
 
 class ApiServer:
-    def __init__(self, kubeconfig, bin_dir, started_seconds):
+    def __init__(self, kubeconfig, bin_dir, started_seconds, prefix=()):
         self.kubeconfig = kubeconfig
+        # How a command reaches the server: nothing, or entering the network namespace it listens in.
+        self.prefix = list(prefix)
         self.kubectl_path = os.path.join(bin_dir, 'kubectl')
         self.started_seconds = started_seconds
 
     def kubectl(self, *args, objects=None, context=None, timeout=600):
         """Runs kubectl with warnings as errors; `objects` go in as one List on stdin."""
-        argv = [self.kubectl_path, '--kubeconfig', self.kubeconfig, '--warnings-as-errors', '--request-timeout=300s']
+        argv = [*self.prefix, self.kubectl_path, '--kubeconfig', self.kubeconfig, '--warnings-as-errors', '--request-timeout=300s']
         if context:
             argv += ['--context', context]
         data = json.dumps({'apiVersion': 'v1', 'kind': 'List', 'items': objects}) if objects is not None else None
@@ -32,13 +34,14 @@ class ApiServer:
             args = [*args, '-f', '-']
         return subprocess.run(argv + list(args), input=data, capture_output=True, text=True, timeout=timeout)
 
-    def apply(self, objects, *extra):
+    def apply(self, objects, *extra, webhooks_served=False):
         """Server-side apply as the stack's field manager; raises with kubectl's output on failure.
 
-        Webhook registrations only go through a dry-run (see WEBHOOK_KINDS).
+        Webhook registrations only go through a dry-run (see WEBHOOK_KINDS), unless the caller serves
+        them on this machine (`webhooks_served`).
         """
-        hooks = [o for o in objects if o['kind'] in WEBHOOK_KINDS]
-        stored = [o for o in objects if o['kind'] not in WEBHOOK_KINDS]
+        hooks = [] if webhooks_served else [o for o in objects if o['kind'] in WEBHOOK_KINDS]
+        stored = [o for o in objects if o not in hooks]
         for batch, flags in ((stored, ()), (hooks, ('--dry-run=server',))):
             if not batch:
                 continue
@@ -84,16 +87,19 @@ def bin_dir():
 
 
 @contextlib.contextmanager
-def local_apiserver():
-    """Starts a fresh instance in its own folder; stops it and deletes the folder afterwards."""
+def local_apiserver(prefix=(), controllers=None):
+    """Starts a fresh instance in its own folder; stops it and deletes the folder afterwards.
+
+    `prefix` runs it, and every kubectl call, in a network namespace (`ip netns exec NAME`);
+    `controllers` are kube-controller-manager's (LAS_CONTROLLERS)."""
     run = tempfile.mkdtemp(prefix='contract-apiserver-')
-    env = {**os.environ, 'LAS_RUN': run}
+    env = {**os.environ, 'LAS_RUN': run, **({'LAS_CONTROLLERS': ','.join(controllers)} if controllers else {})}
     started = time.monotonic()
-    result = subprocess.run(['bash', SCRIPT, 'start'], env=env, capture_output=True, text=True, timeout=1800)
+    result = subprocess.run([*prefix, 'bash', SCRIPT, 'start'], env=env, capture_output=True, text=True, timeout=1800)
     if result.returncode != 0:
-        subprocess.run(['bash', SCRIPT, 'stop'], env=env, capture_output=True)
+        subprocess.run([*prefix, 'bash', SCRIPT, 'stop'], env=env, capture_output=True)
         raise RuntimeError(f'local kube-apiserver did not start:\n{result.stderr[-4000:]}')
     try:
-        yield ApiServer(result.stdout.strip().splitlines()[-1], bin_dir(), time.monotonic() - started)
+        yield ApiServer(result.stdout.strip().splitlines()[-1], bin_dir(), time.monotonic() - started, prefix)
     finally:
-        subprocess.run(['bash', SCRIPT, 'stop'], env=env, capture_output=True, timeout=120)
+        subprocess.run([*prefix, 'bash', SCRIPT, 'stop'], env=env, capture_output=True, timeout=120)

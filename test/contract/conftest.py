@@ -44,3 +44,14 @@ def services(endpoints):
         yield {'create_database': create_database, 'create_rds_database': create_database.rds,
                'superuser_uri': create_database.superuser_uri, 'server_ca': create_database.server_ca,
                's3': client, 'bucket': bucket}
+
+
+@pytest.fixture(scope='session')
+def kserve():
+    """KServe's real manager with the reference stack's model applied (kserve.json), for the tests
+    that run the pods it made; stopped at the end of the run."""
+    from kserve_controller import kserve_cluster
+    data = k8s.load_objects('kserve.json')
+    with kserve_cluster(data['releases'], data['namespaces']) as cluster:
+        cluster.deploy(data['models'])
+        yield {'cluster': cluster, 'models': data['models']}

@@ -1,7 +1,8 @@
 """Drift end to end: KServe's agent logs the traffic of the reference stack's model, and the drift
 job runs with the command line and env of the synthesized DriftMonitor CronJob (drift.json).
 
-The model server, the agent and their substitutions are test_kserve.py's. The job is the code of
+The model server, the agent and their substitutions are test_kserve.py's: the pod KServe's real
+controller made of the stack's InferenceService. The job is the code of
 the image (jobs/drift) in its own pins (.venv-drift); where EKS would give Pod Identity credentials
 and reach AWS, moto's key pair and endpoint (S3 and CloudWatch) stand in. The synthesized alarms'
 thresholds are checked against the figures the job published.
@@ -105,11 +106,12 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
         agent_binary, manifest, model_server, emulator_env, drift, reference, clients, endpoints):  # noqa: F811
     container, model = drift['container'], arg(drift['container'], '--model')
     alarm = drift['alarms']['DriftShare']
-    batch_interval = manifest['isvc']['spec']['predictor']['logger']['batchInterval']
+    # The interval the controller gave the pod's agent: the detection budget below counts it.
+    batch_interval = kp.flag_value(kp.container(manifest['pod'], 'agent')['args'], '--log-batch-interval')
     sample = reference.sample(300, replace=True, random_state=1)
     like = [{'instances': [row]} for row in sample.to_numpy().tolist()]
     started = dt.datetime.now(dt.timezone.utc)
-    _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], like, batch_interval)
+    _run_agent(manifest['pod'], model_server, emulator_env, like, batch_interval)
     code, log, seconds, _ = run_job(container, endpoints)
     assert code == 0, log[-3000:]
     assert 'no drift' in log, log[-3000:]
@@ -121,7 +123,7 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     heavy = [{'instances': [row]} for row in pandas.concat([shifted] * 3).to_numpy().tolist()]
     sent = time.monotonic()
     shifted_at = dt.datetime.now(dt.timezone.utc)
-    _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], heavy, batch_interval)
+    _run_agent(manifest['pod'], model_server, emulator_env, heavy, batch_interval)
     code, log, seconds, peak = run_job(container, endpoints)
     traffic_to_metric = time.monotonic() - sent
     assert code == 0, log[-3000:]

@@ -1,17 +1,18 @@
-"""KServe contract: the real KServe v0.20.0 code runs the synthesized InferenceServices.
+"""KServe contract: the real KServe v0.20.0 code runs the pods its real controller makes of the
+synthesized InferenceServices.
 
-- The reference stack's model (kserve.json, AWS names replaced by the local ones): KServe's storage
-  initializer downloads the model with the `storageUri` of the InferenceService and the env of the
-  stack's ClusterStorageContainer, KServe's sklearn runtime (its v0.20.0 source from the Go module
-  proxy; the runtime is not on PyPI) serves it with the ClusterServingRuntime's args, and the
-  predictions over v1 and v2 equal the model's own.
-- The payload logger: KServe's agent (built from the Go module proxy by setup.sh) fronts the model
-  with the flags and S3 env KServe derives from the synthesized logger and ServiceAccounts; the
-  records land in the payload bucket under the stack's prefix. Without the region the settings
-  ServiceAccount carries, the agent stores nothing.
+- The reference stack's model (kserve.json, AWS names replaced by the local ones) is applied to the
+  API server where KServe's manager runs (kserve_controller.py, the `kserve` fixture); every
+  container below runs with the args and env of the pod it made (kserve_pods.py).
+- KServe's storage initializer downloads the model, KServe's sklearn runtime (its v0.20.0 source from
+  the Go module proxy; the runtime is not on PyPI) serves it, and the predictions over v1 and v2
+  equal the model's own.
+- The payload logger: KServe's agent (built from the Go module proxy by setup.sh) fronts the model;
+  the records land in the payload bucket under the stack's prefix. Without the region annotation of
+  the settings ServiceAccount, the pod the controller makes has no region and the agent stores nothing.
 - A model logged to the real MLflow and registered there is declared with MlflowInferenceService
-  (scripts/contract/mlflow-isvc.ts), downloaded from the MLflow artifact bucket by the storage
-  initializer and served over v2; its annotations lead back to its run.
+  (scripts/contract/mlflow-isvc.ts), applied to the same controller, downloaded from the MLflow
+  artifact bucket by its pod's storage initializer and served over v2; its annotations lead back to its run.
 """
 import base64
 import json
@@ -75,18 +76,12 @@ json.dump({"name": version.name, "version": version.version, "runId": version.ru
 
 
 @pytest.fixture(scope='module')
-def manifest():
-    data = k8s.load_objects('kserve.json')
-    models, cluster = data['models'], data['cluster']
-    isvc = kp.named(models, 'InferenceService', 'iris')
-    predictor = isvc['spec']['predictor']
-    return {
-        'isvc': isvc,
-        'storage': kp.named(models, 'ClusterStorageContainer', predictor['storageContainerName']),
-        'runtime': kp.named(cluster, 'ClusterServingRuntime', predictor['model']['runtime']),
-        'service_accounts': [o for o in models if o['kind'] == 'ServiceAccount'],
-        's3_defaults': json.loads(kp.named(cluster, 'ConfigMap', 'inferenceservice-config')['data']['credentials'])['s3'],
-    }
+def manifest(kserve):
+    """The stack's InferenceService and the pod KServe's controller made of it."""
+    isvc = kp.named(kserve['models'], 'InferenceService', 'iris')
+    meta = isvc['metadata']
+    [pod] = kserve['cluster'].wait_for_pods(meta['namespace'], meta['name'], 1)
+    return {'isvc': isvc, 'pod': pod, 'cluster': kserve['cluster']}
 
 
 @pytest.fixture(scope='module')
@@ -107,41 +102,42 @@ def trained(services, manifest):
     return json.load(open(expected))
 
 
-def storage_env(manifest, emulator_env):
-    return {**kp.storage_initializer_env(manifest['storage']), **EMULATOR_CREDENTIALS, **emulator_env}
-
-
 @pytest.fixture(scope='module')
 def model_server(manifest, trained, emulator_env):
     """The predictor pod: storage initializer, then the sklearn runtime until its model is ready."""
-    isvc, name = manifest['isvc'], manifest['isvc']['metadata']['name']
+    pod, name = manifest['pod'], manifest['isvc']['metadata']['name']
     models = tempfile.mkdtemp(prefix='contract-models-')
     started = time.monotonic()
-    code, log, seconds = kp.run_storage_initializer(isvc['spec']['predictor']['model']['storageUri'], models, storage_env(manifest, emulator_env))
+    code, log, seconds = kp.run_storage_initializer(pod, models, emulator_env)
     assert code == 0, log
     assert os.listdir(models) == ['model.joblib']
     port, grpc = pods.free_port(), pods.free_port()
     src = kp.kserve_source()
     out = tempfile.NamedTemporaryFile(prefix='contract-sklearnserver-', suffix='.log', delete=False)
-    proc = subprocess.Popen(kp.runtime_argv(manifest['runtime'], isvc, models, port, grpc), env=kp.runtime_env(src),
+    proc = subprocess.Popen(kp.runtime_argv(pod, models, port, grpc), env=kp.runtime_env(pod, src),
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         url = f'http://127.0.0.1:{port}'
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if requests.get(f'{url}/v1/models/{name}', timeout=1).json().get('ready'):
-                    break
-            except (requests.ConnectionError, ValueError):
-                pass
-            assert proc.poll() is None, open(out.name).read()[-3000:]
-            assert time.monotonic() < deadline, open(out.name).read()[-3000:]
-            time.sleep(0.1)
+        wait_until_ready(proc, out.name, lambda: requests.get(f'{url}/v1/models/{name}', timeout=1).json().get('ready'))
         report(f'KServe sklearn model: download {seconds:.1f} s, download-to-ready {time.monotonic() - started:.1f} s')
         yield {'url': url, 'port': port, 'pid': proc.pid, 'log': out.name}
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(20)
+
+
+def wait_until_ready(proc, log, ready, timeout=120):
+    """Polls `ready()` until it is true; fails with the log's tail if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if ready():
+                return
+        except (requests.ConnectionError, ValueError):
+            pass
+        assert proc.poll() is None, open(log).read()[-3000:] if log else 'the process exited'
+        assert time.monotonic() < deadline, open(log).read()[-3000:] if log else 'not ready in time'
+        time.sleep(0.1)
 
 
 def test_the_storage_initializer_downloads_with_the_synthesized_uri_and_env(model_server):
@@ -150,13 +146,13 @@ def test_the_storage_initializer_downloads_with_the_synthesized_uri_and_env(mode
 
 def test_a_wrong_storage_uri_fails_the_download(manifest, trained, emulator_env):
     uri = manifest['isvc']['spec']['predictor']['model']['storageUri'].replace('/models/', '/modles/')
-    code, log, _ = kp.run_storage_initializer(uri, tempfile.mkdtemp(), storage_env(manifest, emulator_env))
+    code, log, _ = kp.run_storage_initializer(manifest['pod'], tempfile.mkdtemp(), emulator_env, storage_uri=uri)
     assert code != 0
     assert 'No model found' in log or 'Failed to fetch model' in log, log[-2000:]
 
 
 def test_the_storage_container_is_what_carries_the_region(manifest):
-    env = kp.storage_initializer_env(manifest['storage'])
+    env = kp.env_of(kp.container(manifest['pod'], 'storage-initializer'))
     assert env['AWS_DEFAULT_REGION'] == env['AWS_REGION'] == k8s.load_endpoints()['awsRegion']
 
 
@@ -204,25 +200,18 @@ def agent_binary():
     return kp.AGENT_BIN
 
 
-def _run_agent(manifest, model_server, emulator_env, service_accounts, requests_to_send, batch):
-    isvc = json.loads(json.dumps(manifest['isvc']))
-    isvc['spec']['predictor']['logger']['batchInterval'] = batch
+def _run_agent(pod, model_server, emulator_env, requests_to_send, batch):
+    """The pod's agent in front of the local model server; `batch` shortens its flush interval."""
     agent_port, marshaller_port = pods.free_port(), pods.free_port()
-    argv = kp.agent_argv(isvc, 'iris-predictor-0', model_server['port'], agent_port, marshaller_port)
-    env = kp.agent_env(isvc, service_accounts, manifest['s3_defaults'], model_server['port'], emulator_env)
+    argv = kp.agent_argv(pod, model_server['port'], agent_port, marshaller_port, batch_interval=batch)
+    env = kp.agent_env(pod, model_server['port'], emulator_env)
     log = tempfile.NamedTemporaryFile(prefix='contract-agent-', suffix='.log', delete=False)
     proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        url = f'http://127.0.0.1:{agent_port}/v1/models/{isvc["metadata"]["name"]}:predict'
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f'http://127.0.0.1:{agent_port}/', timeout=1, headers={'User-Agent': 'kube-probe/1.35'})
-                break
-            except requests.ConnectionError:
-                assert proc.poll() is None, open(log.name).read()[-3000:]
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
+        isvc = kp.flag_value(argv, '--inference-service')
+        url = f'http://127.0.0.1:{agent_port}/v1/models/{isvc}:predict'
+        wait_until_ready(proc, log.name, lambda: requests.get(f'http://127.0.0.1:{agent_port}/', timeout=1,
+                                                              headers={'User-Agent': 'kube-probe/1.35'}) is not None, timeout=30)
         session = requests.Session()
         for body in requests_to_send:
             assert session.post(url, json=body, timeout=10).status_code == 200
@@ -245,7 +234,7 @@ def test_the_payload_logger_writes_every_prediction_under_the_stacks_prefix(agen
     # Other tests (test_drift.py) log the same model's traffic: only this run's objects count.
     before = set(_payload_objects(services['s3'], bucket, prefix))
     bodies = [{'instances': [row]} for row in trained['rows']]
-    env, log = _run_agent(manifest, model_server, emulator_env, manifest['service_accounts'], bodies, '2s')
+    env, log = _run_agent(manifest['pod'], model_server, emulator_env, bodies, '2s')
     assert env['AWS_DEFAULT_REGION'] == k8s.load_endpoints()['awsRegion'], 'the region comes from the settings ServiceAccount'
     keys = [k for k in _payload_objects(services['s3'], bucket, prefix) if k not in before]
     assert keys, log[-3000:]
@@ -262,16 +251,39 @@ def test_the_payload_logger_writes_every_prediction_under_the_stacks_prefix(agen
 
 
 def test_without_the_region_the_agent_stores_nothing(agent_binary, manifest, model_server, trained, services, emulator_env):
-    accounts = json.loads(json.dumps(manifest['service_accounts']))
-    for sa in accounts:
-        (sa['metadata'].get('annotations') or {}).pop('serving.kserve.io/s3-region', None)
-    isvc = manifest['isvc']
+    """The region reaches the agent only through the settings ServiceAccount's annotation: without
+    it, the pod the controller makes has none, and the agent stores nothing."""
+    cluster, isvc = manifest['cluster'], manifest['isvc']
+    namespace, name = isvc['metadata']['namespace'], isvc['metadata']['name']
+    settings = isvc['spec']['predictor']['logger']['storage']['serviceAccountName']
+    region = 'serving.kserve.io/s3-region'
+    assert cluster.api.kubectl('-n', namespace, 'annotate', 'serviceaccount', settings, f'{region}-').returncode == 0
+    try:
+        pod = remade_pod(cluster, namespace, name, manifest['pod'])
+    finally:
+        restored = cluster.api.kubectl('-n', namespace, 'annotate', 'serviceaccount', settings,
+                                       f'{region}={k8s.load_endpoints()["awsRegion"]}')
+        assert restored.returncode == 0, restored.stderr
     bucket = isvc['spec']['predictor']['logger']['url'][len('s3://'):].partition('/')[0]
     before = len(_payload_objects(services['s3'], bucket, ''))
-    env, log = _run_agent(manifest, model_server, emulator_env, accounts, [{'instances': trained['rows'][:1]}], '1s')
+    env, log = _run_agent(pod, model_server, emulator_env, [{'instances': trained['rows'][:1]}], '1s')
     assert 'AWS_DEFAULT_REGION' not in env
     assert 'MissingRegion' in log, log[-3000:]
     assert len(_payload_objects(services['s3'], bucket, '')) == before
+
+
+def remade_pod(cluster, namespace, name, old):
+    """The pod the ReplicaSet makes after `old` is deleted (KServe's webhook mutates it afresh)."""
+    deleted = cluster.api.kubectl('-n', namespace, 'delete', 'pod', old['metadata']['name'], '--wait=false')
+    assert deleted.returncode == 0, deleted.stderr
+    deadline = time.monotonic() + 60
+    while True:
+        fresh = [p for p in cluster.wait_for_pods(namespace, name, 1) if p['metadata']['uid'] != old['metadata']['uid']
+                 and not p['metadata'].get('deletionTimestamp')]
+        if fresh:
+            return fresh[0]
+        assert time.monotonic() < deadline, 'the ReplicaSet made no new pod'
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope='module')
@@ -302,7 +314,9 @@ def test_a_registered_mlflow_model_is_served_from_the_artifact_store_with_its_li
         ['node', '-r', './scripts/register.js', 'scripts/contract/mlflow-isvc.ts', json.dumps({
             'isvcName': 'iris-linear', 'name': logged['name'], 'version': logged['version'], 'runId': logged['runId'],
             'artifactUri': logged['artifactUri'], 'artifactsDestination': endpoints['mlflow']['artifactsDestination'],
-            'trackingUri': mlflow_tracking['uri']})],
+            'trackingUri': mlflow_tracking['uri'],
+            'storageContainerName': manifest['isvc']['spec']['predictor']['storageContainerName'],
+            'serviceAccountName': manifest['isvc']['spec']['predictor']['serviceAccountName']})],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout)
     model = isvc['spec']['predictor']['model']
     assert model['modelFormat'] == {'name': 'mlflow'} and model['protocolVersion'] == 'v2'
@@ -315,8 +329,13 @@ def test_a_registered_mlflow_model_is_served_from_the_artifact_store_with_its_li
                        headers={'Host': host}, timeout=10)
     assert run.json()['run']['info']['run_id'] == logged['runId']
 
+    # Applied after the controller as the stack applies its models; the pod KServe makes of it downloads the model.
+    cluster = manifest['cluster']
+    cluster.deploy([isvc])
+    [pod] = cluster.wait_for_pods(isvc['metadata']['namespace'], isvc['metadata']['name'], 1)
+    assert kp.container(pod, 'storage-initializer')['args'][0] == model['storageUri']
     models = tempfile.mkdtemp(prefix='contract-mlflow-models-')
-    code, log, seconds = kp.run_storage_initializer(model['storageUri'], models, storage_env(manifest, emulator_env))
+    code, log, seconds = kp.run_storage_initializer(pod, models, emulator_env)
     assert code == 0, log
     assert 'MLmodel' in os.listdir(models)
     port, grpc = pods.free_port(), pods.free_port()
