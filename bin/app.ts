@@ -2,7 +2,7 @@
 import { App } from 'aws-cdk-lib';
 // Only what the app uses, not the public index (which also loads the snapshot helpers).
 import { MlopsStack } from '../lib/mlops-stack';
-import { parseProfile } from '../lib/profile';
+import { parseProfile } from '../lib/core/profile';
 
 // Environment-agnostic on purpose: `npm run synth` needs no account, credentials or lookups.
 // Choose the profile and the admin role with context, e.g.

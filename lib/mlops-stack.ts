@@ -1,20 +1,19 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { assertDnsLabel } from '../constructs/core/errors';
-import { ComponentNamespace } from '../constructs/core/namespace';
-import { guardStackAgainstClashes } from './clashes';
-import { MlopsCluster } from './cluster';
-import { DvcRemote, DvcRemoteProps } from './dvc-remote';
-import { DagsterOnAws, DagsterOptions } from './dagster';
-import { ExternalSecrets } from './external-secrets';
-import { Feast, FeastOptions } from './feast';
-import { DriftMonitoring } from './drift-monitoring';
-import { KServeOnAws, KServeOptions } from './kserve';
-import { Mlflow, MlflowOptions } from './mlflow';
-import { PodIdentityRole } from './pod-identity';
-import { StackProfile } from './profile';
+import { guardStackAgainstClashes } from './core/clashes';
+import { MlopsCluster } from './platform/cluster';
+import { DvcRemote, DvcRemoteProps } from './dvc/dvc-remote';
+import { DagsterOnAws, DagsterOptions } from './dagster/dagster';
+import { ExternalSecrets } from './platform/external-secrets';
+import { Feast, FeastOptions } from './feast/feast';
+import { DriftMonitoring } from './evidently/drift-monitoring';
+import { KServeOnAws, KServeOptions } from './kserve/kserve';
+import { Mlflow, MlflowOptions } from './mlflow/mlflow';
+import { addComponentNamespaces, ComponentPlatform } from './core/platform';
+import { PodIdentityRole } from './core/pod-identity';
+import { StackProfile } from './core/profile';
 
 /** Properties of the reference `MlopsStack`. */
 export interface MlopsStackProps extends StackProps {
@@ -73,6 +72,8 @@ export class MlopsStack extends Stack {
   public readonly cluster: eks.Cluster;
   /** The secret delivery path of the stack. */
   public readonly externalSecrets: ExternalSecrets;
+  /** What every component of the stack takes from the platform (pass it to components you add). */
+  public readonly componentPlatform: ComponentPlatform;
   /** Namespace of each component, by component name (`mlflow`, ...). */
   public readonly namespaces: { [component: string]: string };
   /** The DVC remote. */
@@ -92,13 +93,6 @@ export class MlopsStack extends Stack {
     super(scope, id, props);
     guardStackAgainstClashes(this);
     this.profile = props.profile ?? StackProfile.DEVELOPMENT;
-    // One namespace per component, so no component's pods can run as another's ServiceAccount.
-    this.namespaces = {
-      mlflow: props.mlflow?.namespace ?? 'mlflow',
-      feast: props.feast?.namespace ?? 'feast',
-      dagster: props.dagster?.namespace ?? 'dagster',
-    };
-    for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
 
     this.platform = new MlopsCluster(this, 'Platform', {
       profile: this.profile,
@@ -106,89 +100,46 @@ export class MlopsStack extends Stack {
       adminRoleArn: props.adminRoleArn,
     });
     this.cluster = this.platform.cluster;
-
-    // The logical ID predates per-component namespaces; it is kept because a namespace manifest
-    // that is replaced deletes its namespaces after the new one has created them.
-    const workloads = new cdk8s.Chart(new cdk8s.App(), 'Workloads');
-    for (const [component, namespace] of Object.entries(this.namespaces)) new ComponentNamespace(workloads, component, namespace);
-    const workloadNamespace = this.cluster.addCdk8sChart('WorkloadNamespace', workloads);
-
-    this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', {
-      cluster: this.cluster,
-      namespaces: Object.values(this.namespaces),
-    });
-
+    this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', { cluster: this.cluster });
     // Pods need the stack's node pool, where NetworkPolicy is enforced.
     this.externalSecrets.chart.node.addDependency(this.platform.nodes);
 
+    // The DVC remote's access-log bucket receives every component's access logs.
     this.dvc = new DvcRemote(this, 'DvcRemote', props.dvc);
-
-    this.mlflow = new Mlflow(this, 'Mlflow', {
-      ...props.mlflow,
+    this.componentPlatform = {
       cluster: this.cluster,
       vpc: this.platform.vpc,
-      externalSecrets: this.externalSecrets,
-      namespace: this.namespaces.mlflow,
+      secrets: this.externalSecrets,
+      nodes: this.platform.nodes,
       profile: this.profile,
       accessLogsBucket: this.dvc.accessLogsBucket,
-    });
+    };
+    const platform = this.componentPlatform;
+
+    // One namespace per component, so no component's pods can run as another's ServiceAccount.
+    // These three share one manifest because they did before components made their own
+    // namespaces: replacing it would delete the namespaces after the new one had created them.
+    this.namespaces = {
+      mlflow: props.mlflow?.namespace ?? 'mlflow',
+      feast: props.feast?.namespace ?? 'feast',
+      dagster: props.dagster?.namespace ?? 'dagster',
+    };
+    for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
+    const workloadNamespace = addComponentNamespaces(platform, 'WorkloadNamespace', this.namespaces);
+
+    this.mlflow = new Mlflow(this, 'Mlflow', { ...props.mlflow, platform });
     this.mlflow.manifest.node.addDependency(workloadNamespace);
-
-    this.feast = new Feast(this, 'Feast', {
-      ...props.feast,
-      cluster: this.cluster,
-      vpc: this.platform.vpc,
-      externalSecrets: this.externalSecrets,
-      namespace: this.namespaces.feast,
-      profile: this.profile,
-      accessLogsBucket: this.dvc.accessLogsBucket,
-    });
+    this.feast = new Feast(this, 'Feast', { ...props.feast, platform });
     this.feast.manifest.node.addDependency(workloadNamespace);
-
-    this.dagster = new DagsterOnAws(this, 'Dagster', {
-      ...props.dagster,
-      cluster: this.cluster,
-      vpc: this.platform.vpc,
-      externalSecrets: this.externalSecrets,
-      namespace: this.namespaces.dagster,
-      profile: this.profile,
-      accessLogsBucket: this.dvc.accessLogsBucket,
-    });
+    this.dagster = new DagsterOnAws(this, 'Dagster', { ...props.dagster, platform });
     this.dagster.manifest.node.addDependency(workloadNamespace);
 
     // Models are served from MLflow's artifact store, so a registered version needs no copy.
-    this.kserve = new KServeOnAws(this, 'KServe', {
-      ...props.kserve,
-      cluster: this.cluster,
-      profile: this.profile,
-      accessLogsBucket: this.dvc.accessLogsBucket,
-      mlflowArtifacts: {
-        bucket: this.mlflow.artifactBucket,
-        encryptionKey: this.mlflow.artifactKey,
-        prefix: this.mlflow.artifactPrefix,
-        trackingUri: this.mlflow.trackingUri,
-      },
-    });
-    // The node pool with NetworkPolicy enforcement comes before any pod; KServe's pods all come
-    // after cert-manager's, and its CRD and runtime releases start none.
-    this.kserve.install.certManager.node.addDependency(this.platform.nodes);
+    this.kserve = new KServeOnAws(this, 'KServe', { ...props.kserve, platform, mlflow: this.mlflow });
 
-    const checked = (props.kserve?.models ?? []).filter(m => m.driftCheck);
-    if (checked.length > 0) {
-      this.drift = new DriftMonitoring(this, 'Drift', {
-        cluster: this.cluster,
-        models: checked.map(m => ({ ...m.driftCheck, model: m.name })),
-        payloadLogBucket: this.kserve.payloadLogBucket,
-        payloadLogKey: this.kserve.payloadLogKey,
-        payloadLogUrl: this.kserve.payloadLogUrl,
-        payloadLogPrefix: this.kserve.payloadLogPrefix,
-        payloadLogPath: this.kserve.payloadLogPath,
-        modelNamespace: this.kserve.modelNamespace,
-        profile: this.profile,
-        accessLogsBucket: this.dvc.accessLogsBucket,
-        ui: props.kserve?.driftUi,
-      });
-      this.drift.namespaceManifest.node.addDependency(this.platform.nodes);
+    const checks = this.kserve.driftChecks;
+    if (checks.length > 0) {
+      this.drift = new DriftMonitoring(this, 'Drift', { platform, models: checks, payloadLogs: this.kserve.payloadLogs, ui: props.kserve?.driftUi });
     }
   }
 

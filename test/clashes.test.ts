@@ -14,9 +14,7 @@ function stackWithSecondMlflow(name?: string): { app: App; stack: MlopsStack } {
   const stack = new MlopsStack(app, 'MlopsStack');
   new Mlflow(stack, 'TeamB', {
     name,
-    cluster: stack.cluster,
-    vpc: stack.platform.vpc,
-    externalSecrets: stack.externalSecrets,
+    platform: stack.componentPlatform,
     namespace: stack.namespaces.mlflow,
   });
   return { app, stack };

@@ -17,12 +17,12 @@ export class InvalidPropError extends Error {
 }
 
 /**
- * Whether a string carries an unresolved CDK token (`${Token[...]}`). Those are resolved at deploy
+ * Whether a string carries an unresolved CDK token (`${Token[...]}`, or `#{Token[...]}` for a list). Those are resolved at deploy
  * time, so synth-time checks must let them through. Detected by shape because this folder does not
  * import aws-cdk-lib.
  */
 export function isUnresolved(value: string): boolean {
-  return /\$\{Token\[[^\]]+\]\}/.test(value);
+  return /[$#]\{Token\[[^\]]+\]\}/.test(value);
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;

@@ -7,6 +7,7 @@ import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved }
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
+import { DAGSTER_DEFAULTS, DagsterSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
@@ -179,12 +180,6 @@ export interface DagsterProps {
   readonly serviceAccountAnnotations?: { [key: string]: string };
 }
 
-interface ProfileSettings { webserverReplicas: number; maxConcurrentRuns: number; runCpu: string; runMemoryRequest: string; runMemory: string }
-
-const PROFILE: Record<StackProfile, ProfileSettings> = {
-  [StackProfile.DEVELOPMENT]: { webserverReplicas: 1, maxConcurrentRuns: 1, runCpu: '250m', runMemoryRequest: '384Mi', runMemory: '512Mi' },
-  [StackProfile.PRODUCTION]: { webserverReplicas: 2, maxConcurrentRuns: 10, runCpu: '1', runMemoryRequest: '2Gi', runMemory: '2Gi' },
-};
 
 const DAGSTER_HOME = '/opt/dagster/dagster_home';
 const WORKSPACE_DIR = '/dagster-workspace';
@@ -211,16 +206,22 @@ export class Dagster extends Chart {
   public readonly instanceYaml: string;
   /** The rendered workspace.yaml. */
   public readonly workspaceYaml: string;
+  /** Webserver replicas, run concurrency and run resources, defaults resolved. */
+  public readonly sizing: DagsterSizing;
 
   constructor(scope: Construct, id: string, props: DagsterProps) {
     const namespace = props.namespace ?? 'dagster';
     super(scope, id, { namespace });
     const name = props.name ?? 'dagster';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
-    const settings = PROFILE[profile];
+    const defaults = DAGSTER_DEFAULTS[profile];
     const locations = props.codeLocations ?? [];
-    const webserverReplicas = props.webserverReplicas ?? settings.webserverReplicas;
-    const maxConcurrentRuns = props.maxConcurrentRuns ?? settings.maxConcurrentRuns;
+    const webserverReplicas = props.webserverReplicas ?? defaults.webserverReplicas;
+    const maxConcurrentRuns = props.maxConcurrentRuns ?? defaults.maxConcurrentRuns;
+    this.sizing = {
+      webserverReplicas, maxConcurrentRuns, runCpu: props.runCpu ?? defaults.runCpu,
+      runMemoryRequest: props.runMemory ?? defaults.runMemoryRequest, runMemory: props.runMemory ?? defaults.runMemory,
+    };
     this.validate(props, { namespace, name, profile, locations, webserverReplicas, maxConcurrentRuns });
     guardAgainstClashes(this);
 
@@ -244,8 +245,7 @@ export class Dagster extends Chart {
       databaseSecretName: props.databaseSecretName,
       runEnvSecretNames: [],
       runLabels: labels('run'),
-      // A run pod reserves less than its limit in DEVELOPMENT, where runs are small and rare.
-      runResources: resourceValues(props.runCpu ?? settings.runCpu, props.runMemory ?? settings.runMemoryRequest, props.runMemory ?? settings.runMemory),
+      runResources: resourceValues(this.sizing.runCpu, this.sizing.runMemoryRequest, this.sizing.runMemory),
       runContainerSecurityContext: restrictedContainerSecurityContext(),
       runPodSecurityContext: restrictedPodSecurityContext(),
       computeLogBucket: props.computeLogBucket,

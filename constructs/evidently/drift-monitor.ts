@@ -8,6 +8,7 @@ import { standardLabels } from '../core/labels';
 import { StackProfile } from '../core/profile';
 import { restrictedPodSpec, serviceAccount } from '../core/server';
 import { NON_ROOT_ID, resources, restrictedContainerSecurityContext } from '../core/workload';
+import { DRIFT_CHECK_DEFAULTS } from './defaults';
 
 /** Where a drift check's figures go. */
 export enum DriftMetricsSink {
@@ -17,8 +18,34 @@ export enum DriftMetricsSink {
   LOG = 'log',
 }
 
+/** How one model's drift is checked: what a served model declares, and what `DriftMonitor` runs. */
+export interface DriftCheckOptions {
+  /**
+   * Feature names in the order the requests carry them.
+   * @default - the reference dataset's columns
+   */
+  readonly features?: string[];
+  /**
+   * How far back each check reads the payload logs, in minutes.
+   * @default 15
+   */
+  readonly windowMinutes?: number;
+  /**
+   * Share of drifted columns (0-1, exclusive of 0) at which the dataset counts as drifted, and the
+   * drift alarm's threshold on the stack.
+   * @default 0.5
+   */
+  readonly driftShare?: number;
+}
+
+/** Drift checks of one served model. */
+export interface ModelDriftOptions extends DriftCheckOptions {
+  /** Name of the InferenceService. */
+  readonly model: string;
+}
+
 /** Properties of `DriftMonitor`. */
-export interface DriftMonitorProps {
+export interface DriftMonitorProps extends DriftCheckOptions {
   /** The drift job's image (jobs/drift/Dockerfile, built and pushed by you on clusters other than the stack's). */
   readonly image: string;
   /** Name of the monitored InferenceService (the CronJob is `drift-<model>`, the metric dimension `Model`). */
@@ -35,25 +62,10 @@ export interface DriftMonitorProps {
    */
   readonly namespace?: string;
   /**
-   * Feature names in the order the requests carry them.
-   * @default - the reference dataset's columns
-   */
-  readonly features?: string[];
-  /**
    * When the check runs (five-field cron, UTC).
    * @default '*\/2 * * * *' (so a shift is alarmed within five minutes: see `detectionBudgetSeconds`)
    */
   readonly schedule?: string;
-  /**
-   * How far back each check reads the payload logs, in minutes.
-   * @default 15
-   */
-  readonly windowMinutes?: number;
-  /**
-   * Share of drifted columns (0-1, exclusive of 0) at which the dataset counts as drifted.
-   * @default 0.5
-   */
-  readonly driftShare?: number;
   /**
    * The longest a check may run before it is stopped, in seconds.
    * @default 90
@@ -125,6 +137,10 @@ export class DriftMonitor extends Chart {
   public readonly serviceAccountName: string;
   /** Worst-case seconds from a shift in traffic to its alert: schedule interval + deadline + alerting. */
   public readonly detectionSeconds: number;
+  /** The share of drifted columns at which the model counts as drifted (the resolved `driftShare`). */
+  public readonly driftShare: number;
+  /** Minutes of payload logs each check reads (the resolved `windowMinutes`). */
+  public readonly windowMinutes: number;
 
   constructor(scope: Construct, id: string, props: DriftMonitorProps) {
     const namespace = props.namespace ?? 'monitoring';
@@ -135,26 +151,29 @@ export class DriftMonitor extends Chart {
       ...(props.workspaceUri !== undefined ? [['workspaceUri', props.workspaceUri]] : [])]) {
       if (!isS3Uri(uri)) throw new InvalidPropError(this, prop, uri, 'allowed: an s3://<bucket>[/<key>] URI');
     }
-    const schedule = props.schedule ?? '*/2 * * * *';
+    const schedule = props.schedule ?? DRIFT_CHECK_DEFAULTS.schedule;
     assertCronSchedule(this, 'schedule', schedule);
-    const windowMinutes = props.windowMinutes ?? 15;
+    const windowMinutes = props.windowMinutes ?? DRIFT_CHECK_DEFAULTS.windowMinutes;
     if (!Number.isInteger(windowMinutes) || windowMinutes <= 0) {
       throw new InvalidPropError(this, 'windowMinutes', windowMinutes, 'allowed: a whole number of minutes greater than 0');
     }
-    const driftShare = props.driftShare ?? 0.5;
+    const driftShare = props.driftShare ?? DRIFT_CHECK_DEFAULTS.driftShare;
     if (!(driftShare > 0 && driftShare <= 1)) {
       throw new InvalidPropError(this, 'driftShare', driftShare, 'allowed: a share greater than 0 and at most 1');
     }
-    const deadlineSeconds = props.deadlineSeconds ?? 90;
+    const deadlineSeconds = props.deadlineSeconds ?? DRIFT_CHECK_DEFAULTS.deadlineSeconds;
     if (!Number.isInteger(deadlineSeconds) || deadlineSeconds <= 0) {
       throw new InvalidPropError(this, 'deadlineSeconds', deadlineSeconds, 'allowed: a whole number of seconds greater than 0');
     }
+    this.windowMinutes = windowMinutes;
+    this.driftShare = driftShare;
     const interval = scheduleIntervalSeconds(schedule);
-    this.detectionSeconds = (interval ?? Infinity) + deadlineSeconds + (props.alertingSeconds ?? 60);
-    const budget = props.detectionBudgetSeconds ?? 300;
+    const alertingSeconds = props.alertingSeconds ?? DRIFT_CHECK_DEFAULTS.alertingSeconds;
+    this.detectionSeconds = (interval ?? Infinity) + deadlineSeconds + alertingSeconds;
+    const budget = props.detectionBudgetSeconds ?? DRIFT_CHECK_DEFAULTS.detectionBudgetSeconds;
     if (this.detectionSeconds > budget && !props.allowSlowDetection) {
       throw new InvalidPropError(this, 'schedule', schedule,
-        `the schedule interval (${interval ?? 'irregular'} s) + deadlineSeconds (${deadlineSeconds}) + alertingSeconds (${props.alertingSeconds ?? 60}) `
+        `the schedule interval (${interval ?? 'irregular'} s) + deadlineSeconds (${deadlineSeconds}) + alertingSeconds (${alertingSeconds}) `
         + `exceed the detection budget of ${budget} s; allowed: a regular "*/N * * * *" schedule that fits, or allowSlowDetection: true`);
     }
 
@@ -162,7 +181,7 @@ export class DriftMonitor extends Chart {
     const labels = standardLabels('evidently', name);
     this.serviceAccountName = name;
     serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
-    const production = props.profile === StackProfile.PRODUCTION;
+    const sized = DRIFT_CHECK_DEFAULTS.resources[props.profile ?? StackProfile.DEVELOPMENT];
     const metrics = props.metrics ?? DriftMetricsSink.LOG;
     const env = awsEnv(props.awsRegion, props.s3EndpointUrl);
     const container: k8s.Container = {
@@ -172,13 +191,11 @@ export class DriftMonitor extends Chart {
         '--model', props.model, '--reference', props.referenceUri, '--payload-logs', props.payloadLogsUri, '--reports', props.reportsUri,
         '--window-minutes', String(windowMinutes), '--drift-share', String(driftShare),
         ...(props.features?.length ? ['--features', props.features.join(',')] : []),
-        '--metrics', metrics, '--metric-namespace', props.metricNamespace ?? 'MLOps/Drift',
+        '--metrics', metrics, '--metric-namespace', props.metricNamespace ?? DRIFT_CHECK_DEFAULTS.metricNamespace,
         ...(props.workspaceUri ? ['--workspace', props.workspaceUri] : []),
       ],
       env,
-      // The run holds the reference and the window in memory: 465 MiB at its peak for 100,000
-      // reference rows x 20 columns against 10,000 current rows (contract test).
-      resources: production ? resources('500m', '2Gi') : resources('250m', '512Mi', '1Gi'),
+      resources: resources(sized.cpu, sized.memory, sized.memoryLimit),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
     };

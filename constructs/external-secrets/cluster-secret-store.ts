@@ -12,7 +12,8 @@ export interface AwsSecretStoreChartProps extends ChartProps {
   readonly region: string;
   /**
    * Namespaces allowed to read through the store. A ClusterSecretStore is otherwise usable from
-   * every namespace, so any tenant could copy any secret the operator's role can read.
+   * every namespace, so any tenant could copy any secret the operator's role can read. A CDK list
+   * token (the stack's `ExternalSecrets` passes one) is sorted and checked by whoever produces it.
    */
   readonly namespaces: string[];
   /**

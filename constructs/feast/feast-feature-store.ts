@@ -8,6 +8,7 @@ import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved }
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
+import { FEAST_DEFAULTS, FeastSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
@@ -183,14 +184,6 @@ export interface FeastFeatureStoreProps {
   readonly serviceAccountAnnotations?: { [key: string]: string };
 }
 
-interface ProfileSettings { replicas: number; maxReplicas: number; workers: number; cpu: string; memory: string; jobCpu: string; jobMemoryRequest: string; jobMemory: string }
-
-const PROFILE: Record<StackProfile, ProfileSettings> = {
-  // Measured by the contract test: the server's two processes (master and one worker) hold about
-  // 410 MiB of RSS together, shared pages counted twice; materializing 100,000 rows peaks near 575 MiB.
-  [StackProfile.DEVELOPMENT]: { replicas: 1, maxReplicas: 2, workers: 1, cpu: '100m', memory: '512Mi', jobCpu: '250m', jobMemoryRequest: '640Mi', jobMemory: '768Mi' },
-  [StackProfile.PRODUCTION]: { replicas: 2, maxReplicas: 6, workers: 2, cpu: '500m', memory: '1Gi', jobCpu: '1', jobMemoryRequest: '4Gi', jobMemory: '4Gi' },
-};
 
 /** Feast's image runs as UID 1001 (UBI's default user), which owns its virtualenv. */
 const FEAST_UID = 1001;
@@ -230,16 +223,19 @@ export class FeastFeatureStore extends Chart {
   public readonly featureStoreYaml: string;
   /** `http://name.namespace.svc:6566`, the feature server for in-cluster clients. */
   public readonly url: string;
+  /** Replicas, workers and resources of the server and the materializer, defaults resolved. */
+  public readonly sizing: FeastSizing;
 
   constructor(scope: Construct, id: string, props: FeastFeatureStoreProps) {
     const namespace = props.namespace ?? 'feast';
     super(scope, id, { namespace });
     const name = props.name ?? 'feast';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
-    const settings = PROFILE[profile];
-    const replicas = props.replicas ?? settings.replicas;
-    const maxReplicas = props.maxReplicas ?? Math.max(settings.maxReplicas, replicas);
-    const workers = props.workers ?? settings.workers;
+    const defaults = FEAST_DEFAULTS[profile].server;
+    const replicas = props.replicas ?? defaults.replicas;
+    const maxReplicas = props.maxReplicas ?? Math.max(defaults.maxReplicas, replicas);
+    const workers = props.workers ?? defaults.workers;
+    this.sizing = { ...defaults, replicas, maxReplicas, workers };
     const ttl = props.registryCacheTtlSeconds ?? 60;
     const job = {
       schedule: props.materialization?.schedule ?? '0 * * * *',
@@ -317,7 +313,7 @@ export class FeastFeatureStore extends Chart {
       ports: [{ name: 'http', containerPort: FEAST_PORT, protocol: 'TCP' }],
       // /health answers 200 once the registry is loaded (then from its cache).
       ...httpProbes('/health', 'http', 120),
-      resources: resources(settings.cpu, settings.memory),
+      resources: resources(this.sizing.cpu, this.sizing.memory),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     };
@@ -362,7 +358,7 @@ export class FeastFeatureStore extends Chart {
       command: ['sh', '-c', `exec feast --feature-store-yaml ${CONFIG_FILE} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"`],
       env: [...env, { name: 'PYTHONPATH', value: PYTHON_DIR }],
       // The contract measured a 574 MiB peak for 100,000 rows; the limit is the headroom above it.
-      resources: resources(settings.jobCpu, settings.jobMemoryRequest, settings.jobMemory),
+      resources: resources(this.sizing.jobCpu, this.sizing.jobMemoryRequest, this.sizing.jobMemory),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     };

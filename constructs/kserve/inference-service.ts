@@ -6,6 +6,7 @@ import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
+import { MODEL_DEFAULTS, ModelSizing } from './defaults';
 import { assertLimitCoversRequest, parseQuantity } from '../core/quantity';
 import { loggerSpec, PayloadLoggerProps } from './payload-logger';
 import { InferenceProtocol, ModelFormat, RUNTIME_OF_FORMAT } from './runtimes';
@@ -214,6 +215,8 @@ export class InferenceService extends Construct {
   public readonly url: string;
   /** The protocol its endpoints speak. */
   public readonly protocolVersion: InferenceProtocol;
+  /** Replicas and resources of the predictor's model container, defaults resolved. */
+  public readonly sizing: ModelSizing;
   /**
    * In-cluster base URL of the canary's own Service (Standard mode sends it no share of `url`'s traffic).
    * @default - undefined without a canary
@@ -237,9 +240,9 @@ export class InferenceService extends Construct {
         `allowed for ${format} (runtime ${runtime.name}): ${runtime.protocols.join(', ')}`);
     }
 
-    const production = props.profile === StackProfile.PRODUCTION;
-    const minReplicas = props.minReplicas ?? (production ? 2 : 1);
-    const maxReplicas = props.maxReplicas ?? (production ? Math.max(4, minReplicas) : minReplicas);
+    const defaults = MODEL_DEFAULTS[props.profile ?? StackProfile.DEVELOPMENT];
+    const minReplicas = props.minReplicas ?? defaults.minReplicas;
+    const maxReplicas = props.maxReplicas ?? Math.max(defaults.maxReplicas, minReplicas);
     if (!Number.isInteger(minReplicas) || minReplicas < 1) {
       throw new InvalidPropError(this, 'minReplicas', minReplicas, 'allowed: a whole number, at least 1 (Standard mode does not scale to zero)');
     }
@@ -259,13 +262,14 @@ export class InferenceService extends Construct {
       throw new InvalidPropError(this, 'gpus', gpus,
         'a GPU model needs a nodeSelector that picks GPU nodes and the tolerations of their taints (e.g. nvidia.com/gpu)');
     }
-    const cpu = props.cpu ?? (production ? '1' : '100m');
+    const cpu = props.cpu ?? defaults.cpu;
     // The sklearn runtime holds about 220 MiB with a small model (contract test).
-    const memory = props.memory ?? (production ? '2Gi' : '256Mi');
-    const memoryLimit = props.memoryLimit ?? (props.memory ?? (production ? '2Gi' : '512Mi'));
+    const memory = props.memory ?? defaults.memory;
+    const memoryLimit = props.memoryLimit ?? props.memory ?? defaults.memoryLimit;
     const cpuLimit = props.cpuLimit ?? ((parseQuantity(this, 'cpu', cpu) ?? 0) > RUNTIME_CPU_LIMIT ? cpu : String(RUNTIME_CPU_LIMIT));
     assertLimitCoversRequest(this, 'cpu', cpu, 'cpuLimit', cpuLimit);
     assertLimitCoversRequest(this, 'memory', memory, 'memoryLimit', memoryLimit);
+    this.sizing = { minReplicas, maxReplicas, cpu, cpuLimit, memory, memoryLimit };
     const gpuQuantity = gpus > 0 ? { 'nvidia.com/gpu': String(gpus) } : {};
 
     const clients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MODEL_CLIENT_LABEL]: 'true' });

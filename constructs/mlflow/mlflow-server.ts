@@ -7,6 +7,7 @@ import { selectorLabels, standardLabels } from '../core/labels';
 import { AlbOptions, albIngressAnnotations, albIngressClass } from '../core/ingress';
 import { assertCidr, clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
 import { StackProfile } from '../core/profile';
+import { MLFLOW_DEFAULTS, MlflowSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
@@ -182,13 +183,6 @@ export interface MlflowBasicAuthOptions {
   readonly defaultPermission?: MlflowPermission;
 }
 
-interface ProfileSettings { replicas: number; workers: number; cpu: string; memory: string }
-
-const PROFILE: Record<StackProfile, ProfileSettings> = {
-  // One uvicorn worker of MLflow idles at about 300 MiB; memory is sized for the workers plus uploads.
-  [StackProfile.DEVELOPMENT]: { replicas: 1, workers: 2, cpu: '250m', memory: '1Gi' },
-  [StackProfile.PRODUCTION]: { replicas: 2, workers: 4, cpu: '1', memory: '3Gi' },
-};
 
 /** Mount point of the writable scratch volume; also HOME and TMPDIR. */
 const SCRATCH = '/tmp';
@@ -222,15 +216,18 @@ export class MlflowServer extends Chart {
   public readonly trackingUri: string;
   /** Host header values the server accepts. */
   public readonly allowedHosts: string[];
+  /** Replicas, workers and resources, defaults resolved. */
+  public readonly sizing: MlflowSizing;
 
   constructor(scope: Construct, id: string, props: MlflowServerProps) {
     super(scope, id, { namespace: props.namespace ?? 'mlflow' });
     const namespace = props.namespace ?? 'mlflow';
     const name = props.name ?? 'mlflow';
     const profile = props.profile ?? StackProfile.DEVELOPMENT;
-    const settings = PROFILE[profile];
-    const replicas = props.replicas ?? settings.replicas;
-    const workers = props.workers ?? settings.workers;
+    const defaults = MLFLOW_DEFAULTS[profile];
+    const replicas = props.replicas ?? defaults.replicas;
+    const workers = props.workers ?? defaults.workers;
+    this.sizing = { ...defaults, replicas, workers };
     const domain = props.clusterDomain ?? 'cluster.local';
     this.validate(props, { namespace, name, profile, replicas, workers, domain });
     guardAgainstClashes(this);
@@ -286,7 +283,7 @@ export class MlflowServer extends Chart {
       ],
       ports: [{ name: 'http', containerPort: MLFLOW_PORT, protocol: 'TCP' }],
       ...httpProbes('/health', 'http', 120),
-      resources: resources(settings.cpu, settings.memory),
+      resources: resources(this.sizing.cpu, this.sizing.memory),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [scratchMount, ...caMounts, ...(auth?.mounts ?? [])],
     };

@@ -8,6 +8,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as cdk8s from 'cdk8s';
 import { StackProfile } from '../../constructs/core/profile';
 import { Dagster } from '../../constructs/dagster/dagster';
+import { DriftMonitor } from '../../constructs/evidently/drift-monitor';
 import { FeastFeatureStore } from '../../constructs/feast/feast-feature-store';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { RedisServer } from '../../constructs/redis/redis-server';
@@ -183,8 +184,14 @@ const driftLeftover = driftJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
 if (driftLeftover) throw new Error(`render.ts: unsubstituted references in the drift CronJob: ${[...new Set(driftLeftover)].join(', ')}`);
 const driftAlarms = Object.values(Template.fromStack(driftStack).findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
 const driftObjects = JSON.parse(driftJson);
+// A DriftMonitor given only what it requires: its args are the construct's defaults, which the
+// drift job's own defaults must equal (a job run by hand then checks what the CronJob checks).
+const defaultMonitor = new DriftMonitor(new cdk8s.App(), 'Defaults', {
+  image: 'drift-job', model: 'm', referenceUri: 's3://b/r.parquet', payloadLogsUri: 's3://b/p/', reportsUri: 's3://b/reports',
+});
 fs.writeFileSync(path.join(outdir, 'drift.json'), JSON.stringify({
   cronJobs: driftObjects.filter((o: any) => o.kind === 'CronJob'), ui: driftObjects.find((o: any) => o.kind === 'Deployment'), alarms: driftAlarms,
+  defaultArgs: defaultMonitor.toJson().find((o: any) => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec.containers[0].args,
 }, null, 1));
 
 // Two DVC remotes as a user would declare them (content-addressed, and with cloud versioning), with

@@ -206,6 +206,16 @@ def screenshot(s3, bucket, key):
             f.write(data)
 
 
+def test_the_jobs_own_defaults_are_the_constructs():
+    """Run by hand without flags, the job checks the window, share and namespace a DriftMonitor renders by default."""
+    default_args = k8s.load_objects('drift.json')['defaultArgs']
+    probe = ('import json; from drift_job.__main__ import parser; '
+             'print(json.dumps({a.option_strings[0]: a.default for a in parser()._actions if a.option_strings}))')
+    job = json.loads(subprocess.run([DRIFT_PYTHON, '-c', probe], check=True, capture_output=True, text=True, env=kp.clean_env({})).stdout)
+    for flag in ('--window-minutes', '--drift-share', '--metric-namespace'):
+        assert str(job[flag]) == arg({'args': default_args}, flag), flag
+
+
 def test_a_failed_run_exits_non_zero_with_one_clear_line(drift, endpoints, reference):
     container = drift['container']
     args = list(container['args'])

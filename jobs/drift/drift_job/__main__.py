@@ -50,7 +50,7 @@ def parser():
     p.add_argument('--payload-logs', required=True, type=s3_location,
                    help='s3:// prefix of the model\'s payload logs (<url>/<namespace>/<model>/predictor/<path>/)')
     p.add_argument('--reports', required=True, type=s3_location, help='s3:// prefix the reports go under')
-    p.add_argument('--window-minutes', type=positive(int), default=60, help='how far back the current window reaches')
+    p.add_argument('--window-minutes', type=positive(int), default=15, help='how far back the current window reaches, in minutes')
     p.add_argument('--features', default='', help='comma-separated feature names, in request order (default: the reference columns)')
     p.add_argument('--drift-share', type=share, default=0.5, help='share of drifted columns that makes the dataset drifted')
     p.add_argument('--min-rows', type=positive(int), default=30, help='fewer rows than this are not tested')

@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { awsSolutions, logicalIdAt } from './nag';
+import { acknowledgeAt, awsSolutions, wildcardFinding } from './nag';
 import { PodIdentityRole, PodIdentityRoleProps } from './pod-identity';
 
 /**
@@ -107,6 +107,11 @@ export interface PrefixAccess {
   readonly write: boolean;
   /** Also read object versions (and list them). */
   readonly versions?: boolean;
+  /**
+   * Only put objects (multipart uploads included): no list, get or delete, whatever `write` says.
+   * For writers of logs that never read back what they wrote.
+   */
+  readonly putOnly?: boolean;
 }
 
 /**
@@ -117,6 +122,7 @@ export interface PrefixAccess {
  * are dedicated to one component, so listing reveals nothing else.
  */
 export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatement[] {
+  if (access.putOnly) return putOnlyStatements(access);
   const statements = [
     new iam.PolicyStatement({
       actions: access.versions ? ['s3:ListBucket', 's3:ListBucketVersions'] : ['s3:ListBucket'],
@@ -141,12 +147,39 @@ export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatemen
   return statements;
 }
 
+function putOnlyStatements(access: PrefixAccess): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [access.bucket.arnForObjects(`${access.prefix}/*`)] }),
+    ...(access.encryptionKey ? [new iam.PolicyStatement({
+      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      resources: [access.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
+    })] : []),
+  ];
+}
+
 /**
  * The cdk-nag finding id (AwsSolutions-IAM5) of the object wildcard `prefixAccessStatements`
- * grants, for acknowledging it on the policy that holds it.
+ * grants, for acknowledging it on the policy that holds it. A bucket defined outside the stack has
+ * no logical ID to name, so its finding is the rule's.
  */
-export function prefixWildcardFinding(bucket: s3.Bucket, prefix: string): string {
-  return awsSolutions(`IAM5[Resource::<${logicalIdAt(bucket, 'Resource')}.Arn>/${prefix}/*]`);
+export function prefixWildcardFinding(bucket: s3.IBucket, prefix: string): string {
+  return bucket instanceof s3.Bucket ? wildcardFinding(bucket, 'Resource', `/${prefix}/*`) : awsSolutions('IAM5');
+}
+
+/**
+ * Grants `grantee` object access under one prefix (`prefixAccessStatements`) and acknowledges the
+ * one cdk-nag finding that creates, the prefix's object wildcard, with `reason`, on the default
+ * policy of the role that receives it: the narrowest scope, so no other wildcard is excused.
+ */
+export function grantPrefixAccess(grantee: iam.IGrantable, access: PrefixAccess, reason: string): iam.Grant {
+  const grant = grantStatements(grantee, prefixAccessStatements(access));
+  const role = grantee.grantPrincipal;
+  if (!(role instanceof iam.Role)) {
+    throw new Error(`grantPrefixAccess: ${grantee.grantPrincipal} is not a role of this app, so its policy cannot carry the acknowledgement`);
+  }
+  acknowledgeAt(role, 'DefaultPolicy/Resource', reason, prefixWildcardFinding(access.bucket, access.prefix));
+  return grant;
 }
 
 /** Adds `statements` to `grantee`'s policy and returns the combined grant. */
@@ -163,10 +196,10 @@ export function grantStatements(grantee: iam.IGrantable, statements: iam.PolicyS
 
 /**
  * A component's pod identity with object access under bucket prefixes and nothing else: the role
- * one ServiceAccount of the component assumes, and the statements of each `access`.
+ * one ServiceAccount of the component assumes, and the grant of each `access` (`grantPrefixAccess`).
  */
-export function prefixPodIdentity(scope: Construct, id: string, role: PodIdentityRoleProps, ...accesses: PrefixAccess[]): PodIdentityRole {
+export function prefixPodIdentity(scope: Construct, id: string, role: PodIdentityRoleProps, reason: string, ...accesses: PrefixAccess[]): PodIdentityRole {
   const identity = new PodIdentityRole(scope, id, role);
-  grantStatements(identity, accesses.flatMap(prefixAccessStatements));
+  for (const access of accesses) grantPrefixAccess(identity, access, reason);
   return identity;
 }

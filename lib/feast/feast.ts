@@ -2,24 +2,23 @@ import { CfnOutput, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
-import { ExternalSecretObject } from '../constructs/core/external-secret';
-import { StackProfile } from '../constructs/core/profile';
-import { FeastFeatureStore, FeastProvider, FeastRedisType } from '../constructs/feast/feast-feature-store';
-import { guardStackAgainstClashes } from './clashes';
-import {
-  createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
-  useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { ComponentPlatformProps } from './component-platform';
-import { stableIdentifier } from './identifiers';
-import { acknowledgeAt, awsSolutions } from './nag';
-import { PodIdentityRole } from './pod-identity';
+import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../../constructs/core/errors';
+import { ExternalSecretObject } from '../../constructs/core/external-secret';
+import { StackProfile } from '../../constructs/core/profile';
+import { FEAST_DEFAULTS } from '../../constructs/feast/defaults';
+import { FeastFeatureStore, FeastProvider, FeastRedisType } from '../../constructs/feast/feast-feature-store';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { createDataBucket, createDataKey, grantPrefixAccess, prefixPodIdentity, useBucketPolicyForAccessLogs } from '../core/buckets';
+import { ComponentPlatform, resolvePlatform } from '../core/platform';
+import { stableIdentifier } from '../core/identifiers';
+import { acknowledgeAt, awsSolutions } from '../core/nag';
+import { PodIdentityRole } from '../core/pod-identity';
 
 /** What a user chooses about Feast; the stack supplies the rest (`FeastProps`). */
 export interface FeastOptions {
@@ -77,7 +76,10 @@ export interface FeastOptions {
 }
 
 /** Properties of `Feast`. */
-export interface FeastProps extends FeastOptions, ComponentPlatformProps {}
+export interface FeastProps extends FeastOptions {
+  /** The platform Feast runs on. */
+  readonly platform: ComponentPlatform;
+}
 
 /** Key prefixes of the data bucket: the registry file, and the parquet the offline store reads. */
 export const FEAST_REGISTRY_PREFIX = 'registry';
@@ -87,12 +89,9 @@ const REDIS_PORT = 6379;
 /** ElastiCache's replication group identifiers: a letter, then letters, digits and single hyphens, at most 40. */
 const REPLICATION_GROUP_ID = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
 
-const CACHE: Record<StackProfile, { nodeType: string; nodes: number; snapshotDays: number }> = {
-  // The smallest Graviton node (0.5 GiB): about USD 9.34 a month on demand in us-east-1 (README, Feast).
-  [StackProfile.DEVELOPMENT]: { nodeType: 'cache.t4g.micro', nodes: 1, snapshotDays: 1 },
-  // Non-burstable, 6.38 GiB; a replica in a second zone takes over automatically.
-  [StackProfile.PRODUCTION]: { nodeType: 'cache.m7g.large', nodes: 2, snapshotDays: 7 },
-};
+
+/** Why a pod identity's object wildcard is the narrowest grant (cdk-nag IAM5). */
+const PREFIX_REASON = 'Feast reads (and the materializer writes) objects under a prefix of its own bucket; the wildcard is the prefix and nothing wider';
 
 /**
  * Feast on EKS: the online store on ElastiCache for Valkey (TLS only, AUTH token generated in
@@ -132,8 +131,9 @@ export class Feast extends Construct {
     useBucketPolicyForAccessLogs(this);
     const name = props.name ?? 'feast';
     const namespace = props.namespace ?? 'feast';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
-    const cache = CACHE[profile];
+    const { cluster, vpc, secrets } = props.platform;
+    const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
+    const cache = FEAST_DEFAULTS[profile].onlineStore;
     const nodes = props.cacheNodes ?? cache.nodes;
     assertPositiveInteger(this, 'cacheNodes', nodes);
     if (nodes > 6) throw new InvalidPropError(this, 'cacheNodes', nodes, 'allowed: 1 to 6 (a primary and up to 5 replicas)');
@@ -151,7 +151,7 @@ export class Feast extends Construct {
     this.dataKey = createDataKey(this, 'DataKey', `Encryption of Feast data (registry, offline data, online store, AUTH token) ${this.node.path}`);
     this.bucket = createDataBucket(this, 'Data', {
       encryptionKey: this.dataKey,
-      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsBucket: accessLogsBucket,
       accessLogsPrefix: 'feast-data/',
     });
 
@@ -163,17 +163,17 @@ export class Feast extends Construct {
       encryptionKey: this.dataKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    props.externalSecrets.grantRead(this.authToken);
+    secrets.grantRead(this.authToken);
 
     const securityGroup = new ec2.SecurityGroup(this, 'OnlineStoreSecurityGroup', {
-      vpc: props.vpc,
+      vpc,
       description: 'Feast online store: Redis protocol from the cluster only',
       allowAllOutbound: false,
     });
-    securityGroup.addIngressRule(props.cluster.clusterSecurityGroup, ec2.Port.tcp(REDIS_PORT), 'Feast pods (EKS Auto Mode nodes)');
+    securityGroup.addIngressRule(cluster.clusterSecurityGroup, ec2.Port.tcp(REDIS_PORT), 'Feast pods (EKS Auto Mode nodes)');
     const subnets = new elasticache.CfnSubnetGroup(this, 'OnlineStoreSubnets', {
       description: `Private subnets of Feast's online store ${this.node.path}`,
-      subnetIds: props.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+      subnetIds: vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
     });
 
     this.onlineStore = new elasticache.CfnReplicationGroup(this, 'OnlineStore', {
@@ -235,17 +235,17 @@ export class Feast extends Construct {
 
     const data = { bucket: this.bucket, encryptionKey: this.dataKey };
     this.serverIdentity = prefixPodIdentity(this, 'ServerIdentity', {
-      cluster: props.cluster, namespace, serviceAccount: this.store.serviceAccount.name,
+      cluster, namespace, serviceAccount: this.store.serviceAccount.name,
       description: 'Feast feature server: reads the registry',
-    }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: false });
+    }, PREFIX_REASON, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: false });
     this.materializerIdentity = prefixPodIdentity(this, 'MaterializerIdentity', {
-      cluster: props.cluster, namespace, serviceAccount: this.store.materializerServiceAccount.name,
+      cluster, namespace, serviceAccount: this.store.materializerServiceAccount.name,
       description: 'Feast materialization: reads offline data, reads and writes the registry',
-    }, { ...data, prefix: FEAST_OFFLINE_PREFIX, write: false }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: true });
+    }, PREFIX_REASON, { ...data, prefix: FEAST_OFFLINE_PREFIX, write: false }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: true });
 
-    this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.store);
+    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.store);
     this.manifest.node.addDependency(this.serverIdentity.association, this.materializerIdentity.association,
-      this.onlineStore, props.externalSecrets.store);
+      this.onlineStore, secrets.store);
 
     new CfnOutput(this, 'FeatureStoreYaml', {
       description: 'feature_store.yaml for Feast clients; set FEAST_REDIS_PASSWORD from the secret in OnlineStorePasswordSecret',
@@ -260,13 +260,25 @@ export class Feast extends Construct {
     this.acknowledgeFindings(profile);
   }
 
+  /**
+   * Lets `grantee` (a role of this app) read the offline store's parquet (`offline/`), e.g. a
+   * training job that builds its frame from the same files as materialization.
+   */
+  public grantReadOfflineStore(grantee: iam.IGrantable): iam.Grant {
+    return grantPrefixAccess(grantee, { bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_OFFLINE_PREFIX, write: false }, PREFIX_REASON);
+  }
+
+  /** Lets `grantee` (a role of this app) also write the offline store's parquet, e.g. a pipeline's feature step. */
+  public grantReadWriteOfflineStore(grantee: iam.IGrantable): iam.Grant {
+    return grantPrefixAccess(grantee, { bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_OFFLINE_PREFIX, write: true }, PREFIX_REASON);
+  }
+
+  /** Lets `grantee` (a role of this app) read and write the registry, as `feast apply` does. */
+  public grantReadWriteRegistry(grantee: iam.IGrantable): iam.Grant {
+    return grantPrefixAccess(grantee, { bucket: this.bucket, encryptionKey: this.dataKey, prefix: FEAST_REGISTRY_PREFIX, write: true }, PREFIX_REASON);
+  }
+
   private acknowledgeFindings(profile: StackProfile): void {
-    for (const [identity, prefixes] of [[this.serverIdentity, [FEAST_REGISTRY_PREFIX]],
-      [this.materializerIdentity, [FEAST_OFFLINE_PREFIX, FEAST_REGISTRY_PREFIX]]] as const) {
-      acknowledgeAt(identity.role, 'DefaultPolicy/Resource',
-        'Feast reads (and the materializer writes) objects under these prefixes of its own bucket; the wildcard is the prefix and nothing wider',
-        ...prefixes.map(prefix => prefixWildcardFinding(this.bucket, prefix)));
-    }
     acknowledgeAt(this.authToken, 'Resource',
       'An AUTH token rotated under running pods locks them out until they restart; rotate with ElastiCache\'s ROTATE strategy and a rollout (README, Feast)',
       awsSolutions('SMG4'));

@@ -1,25 +1,30 @@
-import { Stack } from 'aws-cdk-lib';
+import { Lazy, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { DEFAULT_SECRET_STORE } from '../constructs/core/external-secret';
-import { standardLabels } from '../constructs/core/labels';
-import { ComponentNamespace } from '../constructs/core/namespace';
-import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from '../constructs/core/workload';
-import { AwsSecretStoreChart } from '../constructs/external-secrets/cluster-secret-store';
-import { EXTERNAL_SECRETS_CHART } from '../constructs/versions';
-import { guardStackAgainstClashes } from './clashes';
-import { PodIdentityRole } from './pod-identity';
+import { assertDnsLabel } from '../../constructs/core/errors';
+import { DEFAULT_SECRET_STORE } from '../../constructs/core/external-secret';
+import { standardLabels } from '../../constructs/core/labels';
+import { ComponentNamespace } from '../../constructs/core/namespace';
+import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from '../../constructs/core/workload';
+import { AwsSecretStoreChart } from '../../constructs/external-secrets/cluster-secret-store';
+import { EXTERNAL_SECRETS_CHART } from '../../constructs/versions';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { ISecretDelivery } from '../core/platform';
+import { PodIdentityRole } from '../core/pod-identity';
 
 /** Properties of `ExternalSecrets`. */
 export interface ExternalSecretsProps {
   /** Cluster to install the operator into. */
   readonly cluster: eks.ICluster;
-  /** Namespaces whose ExternalSecrets the ClusterSecretStore serves. */
-  readonly namespaces: string[];
+  /**
+   * Namespaces whose ExternalSecrets the ClusterSecretStore serves; add more with `serveNamespace`.
+   * @default - none yet: synth fails unless one is added
+   */
+  readonly namespaces?: string[];
   /**
    * Namespace of the operator.
    * @default 'external-secrets'
@@ -45,7 +50,7 @@ const RESTRICTED_CONTAINER = { enabled: true, ...restrictedContainerSecurityCont
  * authenticated by EKS Pod Identity. It is the only path by which a secret reaches a pod of the
  * stack: components create `ExternalSecretObject`s and call `grantRead` for their secrets.
  */
-export class ExternalSecrets extends Construct {
+export class ExternalSecrets extends Construct implements ISecretDelivery {
   /** The Helm release of the operator. */
   public readonly chart: eks.HelmChart;
   /** Role of the operator; holds read access to exactly the secrets passed to `grantRead`. */
@@ -54,6 +59,7 @@ export class ExternalSecrets extends Construct {
   public readonly store: eks.KubernetesManifest;
   /** Name of the ClusterSecretStore for `ExternalSecretObject.storeName`. */
   public readonly storeName = DEFAULT_SECRET_STORE;
+  private readonly served = new Set<string>();
 
   constructor(scope: Construct, id: string, props: ExternalSecretsProps) {
     super(scope, id);
@@ -125,13 +131,26 @@ export class ExternalSecrets extends Construct {
     // The operator must have its credentials before it first reconciles a store.
     this.chart.node.addDependency(this.identity.association);
 
+    (props.namespaces ?? []).forEach(ns => this.serveNamespace(ns));
+    // Resolved at synth, so a component's constructor can still add its namespace.
     const storeChart = new AwsSecretStoreChart(app, 'Store', {
       region: Stack.of(this).region,
-      namespaces: props.namespaces,
+      namespaces: Lazy.list({ produce: () => [...this.served].sort() }),
+    });
+    this.node.addValidation({
+      validate: () => (this.served.size === 0
+        ? [`${this.node.path}: invalid prop 'namespaces' = []; allowed: at least one namespace (or a serveNamespace call): a store that serves none is useless and one that serves all is unsafe`]
+        : []),
     });
     this.store = props.cluster.addCdk8sChart(`${id}Store`, storeChart);
     // The ClusterSecretStore kind only exists once the chart has installed its CRDs.
     this.store.node.addDependency(this.chart);
+  }
+
+  /** Lets ExternalSecrets in `namespace` read through the store (what they read is still only what `grantRead` allows). */
+  public serveNamespace(namespace: string): void {
+    assertDnsLabel(this, 'namespaces', namespace);
+    this.served.add(namespace);
   }
 
   /** Lets the operator read `secret` (and decrypt it, if it uses a customer managed key). */

@@ -6,18 +6,16 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { StackProfile } from '../constructs/core/profile';
-import { Dagster as DagsterChart, DagsterCodeLocation } from '../constructs/dagster/dagster';
-import { DAGSTER_PG_ENV } from '../constructs/dagster/instance-yaml';
-import { guardStackAgainstClashes } from './clashes';
-import { addDatabaseSecrets, createComponentDatabase } from './component-database';
+import { Dagster as DagsterChart, DagsterCodeLocation } from '../../constructs/dagster/dagster';
+import { DAGSTER_PG_ENV } from '../../constructs/dagster/instance-yaml';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { addDatabaseSecrets, createComponentDatabase } from '../core/component-database';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding, useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { ComponentPlatformProps } from './component-platform';
-import { stableIdentifier } from './identifiers';
-import { acknowledgeAt } from './nag';
-import { PodIdentityRole } from './pod-identity';
+  createDataBucket, createDataKey, prefixPodIdentity, useBucketPolicyForAccessLogs,
+} from '../core/buckets';
+import { ComponentPlatform, resolvePlatform } from '../core/platform';
+import { stableIdentifier } from '../core/identifiers';
+import { PodIdentityRole } from '../core/pod-identity';
 
 /** What a user chooses about Dagster; the stack supplies the rest (`DagsterProps`). */
 export interface DagsterOptions {
@@ -69,10 +67,16 @@ export interface DagsterOptions {
 }
 
 /** Properties of `Dagster` on AWS. */
-export interface DagsterOnAwsProps extends DagsterOptions, ComponentPlatformProps {}
+export interface DagsterOnAwsProps extends DagsterOptions {
+  /** The platform Dagster runs on. */
+  readonly platform: ComponentPlatform;
+}
 
 const DATABASE_NAME = 'dagster';
 const COMPUTE_LOG_PREFIX = 'dagster/compute-logs';
+
+/** Why a pod identity's object wildcard is the narrowest grant (cdk-nag IAM5). */
+const COMPUTE_LOG_REASON = 'Dagster reads (runs write) one object per step log under the compute-log prefix of its own bucket; the wildcard is that prefix';
 
 /**
  * Dagster on EKS: its own PostgreSQL (the component database MLflow also uses: TLS-only,
@@ -105,7 +109,8 @@ export class DagsterOnAws extends Construct {
     useBucketPolicyForAccessLogs(this);
     const name = props.name ?? 'dagster';
     const namespace = props.namespace ?? 'dagster';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const { cluster, vpc, secrets } = props.platform;
+    const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
     const dbSecret = `${name}-db`;
     const dbAdminSecret = `${name}-db-admin`;
 
@@ -115,9 +120,9 @@ export class DagsterOnAws extends Construct {
       databaseName: DATABASE_NAME,
       masterUsername: 'dagster',
       serverRole: 'dagster_server',
-      cluster: props.cluster,
-      vpc: props.vpc,
-      externalSecrets: props.externalSecrets,
+      cluster,
+      vpc,
+      secrets,
       profile,
       encryptionKey: this.dataKey,
       instanceIdentifier: props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63),
@@ -127,7 +132,7 @@ export class DagsterOnAws extends Construct {
     this.database = db.instance;
     this.computeLogBucket = createDataBucket(this, 'ComputeLogs', {
       encryptionKey: this.dataKey,
-      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsBucket: accessLogsBucket,
       accessLogsPrefix: 'dagster-compute-logs/',
       expirationDays: props.computeLogRetentionDays ?? 90,
       noncurrentVersionExpirationDays: 7,
@@ -166,21 +171,16 @@ export class DagsterOnAws extends Construct {
 
     const logs = { bucket: this.computeLogBucket, encryptionKey: this.dataKey, prefix: COMPUTE_LOG_PREFIX };
     this.webserverIdentity = prefixPodIdentity(this, 'WebserverIdentity', {
-      cluster: props.cluster, namespace, serviceAccount: this.chart.serviceAccounts.webserver,
+      cluster, namespace, serviceAccount: this.chart.serviceAccounts.webserver,
       description: 'Dagster webserver: reads compute logs',
-    }, { ...logs, write: false });
+    }, COMPUTE_LOG_REASON, { ...logs, write: false });
     this.runIdentity = prefixPodIdentity(this, 'RunIdentity', {
-      cluster: props.cluster, namespace, serviceAccount: this.chart.serviceAccounts.run,
+      cluster, namespace, serviceAccount: this.chart.serviceAccounts.run,
       description: 'Dagster run pods: write compute logs',
-    }, { ...logs, write: true });
-    for (const identity of [this.webserverIdentity, this.runIdentity]) {
-      acknowledgeAt(identity.role, 'DefaultPolicy/Resource',
-        'Dagster reads (runs write) one object per step log under the compute-log prefix of its own bucket; the wildcard is that prefix',
-        prefixWildcardFinding(this.computeLogBucket, COMPUTE_LOG_PREFIX));
-    }
+    }, COMPUTE_LOG_REASON, { ...logs, write: true });
 
-    this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.chart);
+    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     this.manifest.node.addDependency(this.webserverIdentity.association, this.runIdentity.association, this.database,
-      props.externalSecrets.store);
+      secrets.store);
   }
 }

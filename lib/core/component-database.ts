@@ -6,12 +6,12 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { InvalidPropError, isUnresolved } from '../constructs/core/errors';
-import { ExternalSecretObject } from '../constructs/core/external-secret';
-import { standardLabels } from '../constructs/core/labels';
-import { StackProfile } from '../constructs/core/profile';
-import { ExternalSecrets } from './external-secrets';
+import { InvalidPropError, isUnresolved } from '../../constructs/core/errors';
+import { ExternalSecretObject } from '../../constructs/core/external-secret';
+import { standardLabels } from '../../constructs/core/labels';
+import { StackProfile } from '../../constructs/core/profile';
 import { acknowledgeAt, awsSolutions, constructAt, managedPolicyFinding } from './nag';
+import { ISecretDelivery } from './platform';
 import { profileDefaults } from './profile';
 
 /**
@@ -45,7 +45,7 @@ export interface ComponentDatabaseOptions {
   readonly serverRole: string;
   readonly cluster: eks.ICluster;
   readonly vpc: ec2.IVpc;
-  readonly externalSecrets: ExternalSecrets;
+  readonly secrets: ISecretDelivery;
   readonly profile: StackProfile;
   /** Key of the component's data; encrypts both credentials secrets. */
   readonly encryptionKey: kms.IKey;
@@ -104,7 +104,7 @@ export function createComponentDatabase(scope: Construct, o: ComponentDatabaseOp
   // (instance.secret is the attachment; the secret itself is the construct below it.)
   (constructAt(instance, 'Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
   instance.connections.allowDefaultPortFrom(o.cluster.clusterSecurityGroup, `${o.component} pods (EKS Auto Mode nodes)`);
-  o.externalSecrets.grantRead(instance.secret!);
+  o.secrets.grantRead(instance.secret!);
 
   // The component's own role: its password is generated here; the db-bootstrap init container
   // creates the role with it (as the master user, whose credentials reach only that container).
@@ -117,7 +117,7 @@ export function createComponentDatabase(scope: Construct, o: ComponentDatabaseOp
     encryptionKey: o.encryptionKey,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  o.externalSecrets.grantRead(serverCredentials);
+  o.secrets.grantRead(serverCredentials);
 
   acknowledgeAt(serverCredentials, 'Resource',
     `db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (README, ${o.component})`,

@@ -1,6 +1,6 @@
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { ManifestSnapshot } from '../constructs/core/snapshot';
+import { ManifestSnapshot } from '../../constructs/core/snapshot';
 
 /** The resource type under which aws-eks(-v2) applies manifests. */
 export const KUBERNETES_RESOURCE_TYPE = 'Custom::AWSCDK-EKS-KubernetesResource';

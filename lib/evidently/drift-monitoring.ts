@@ -6,81 +6,35 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertDnsLabel } from '../constructs/core/errors';
-import { ComponentNamespace } from '../constructs/core/namespace';
-import { StackProfile } from '../constructs/core/profile';
-import { DriftMetricsSink, DriftMonitor } from '../constructs/evidently/drift-monitor';
-import { EvidentlyUi } from '../constructs/evidently/evidently-ui';
-import { guardStackAgainstClashes } from './clashes';
-import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
-import { PodIdentityRole } from './pod-identity';
+import { assertDnsLabel } from '../../constructs/core/errors';
+import { DRIFT_CHECK_DEFAULTS } from '../../constructs/evidently/defaults';
+import { DriftMetricsSink, DriftMonitor, ModelDriftOptions } from '../../constructs/evidently/drift-monitor';
+import { EvidentlyUi } from '../../constructs/evidently/evidently-ui';
+import { createDataBucket, createDataKey, grantPrefixAccess, grantStatements, useBucketPolicyForAccessLogs } from '../core/buckets';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { acknowledgeAt, ANY_RESOURCE_FINDING } from '../core/nag';
+import { addComponentNamespaces, ComponentPlatform, resolvePlatform } from '../core/platform';
+import { PodIdentityRole } from '../core/pod-identity';
+import { PayloadLogs } from '../kserve/payload-logs';
 
-/** How one model's drift is checked. */
-export interface DriftCheckOptions {
-  /**
-   * Feature names in the order the requests carry them.
-   * @default - the reference dataset's columns
-   */
-  readonly features?: string[];
-  /**
-   * Share of drifted columns at which the model counts as drifted (and the alarm fires).
-   * @default 0.5
-   */
-  readonly driftShare?: number;
-  /**
-   * Minutes of payload logs each check reads.
-   * @default 15
-   */
-  readonly windowMinutes?: number;
-}
-
-/** Drift checks of one served model. */
-export interface ModelDriftOptions extends DriftCheckOptions {
-  /** Name of the InferenceService. */
-  readonly model: string;
-}
 
 /** Properties of `DriftMonitoring`. */
 export interface DriftMonitoringProps {
-  /** The cluster. */
-  readonly cluster: eks.ICluster;
+  /** The platform the checks run on (its profile sizes them). */
+  readonly platform: ComponentPlatform;
   /** The models to check. */
   readonly models: ModelDriftOptions[];
-  /** Bucket of the payload logs. */
-  readonly payloadLogBucket: s3.IBucket;
-  /** Its key. */
-  readonly payloadLogKey: kms.IKey;
-  /** `s3://` URL the loggers write under (`<bucket>/<prefix>`). */
-  readonly payloadLogUrl: string;
-  /** Key prefix of the loggers' URL in the bucket. */
-  readonly payloadLogPrefix: string;
-  /** Namespace of the models. */
-  readonly modelNamespace: string;
-  /** Folder the loggers write below `<namespace>/<model>/predictor/`. */
-  readonly payloadLogPath: string;
+  /** The payload logs of the models (`KServeOnAws.payloadLogs`). */
+  readonly payloadLogs: PayloadLogs;
   /**
    * Namespace of the checks.
    * @default 'monitoring'
    */
   readonly namespace?: string;
-  /**
-   * Sizing.
-   * @default StackProfile.DEVELOPMENT
-   */
-  readonly profile?: StackProfile;
-  /**
-   * Bucket for the access logs of the reports bucket.
-   * @default - a new access-log bucket
-   */
-  readonly accessLogsBucket?: s3.IBucket;
   /**
    * Days reports are kept.
    * @default 90
@@ -93,16 +47,16 @@ export interface DriftMonitoringProps {
   readonly ui?: boolean;
 }
 
-/** The drift job's source (jobs/drift), from lib/ in the repository or dist/lib/ in the package. */
-const DRIFT_JOB_DIR = [path.join(__dirname, '..', 'jobs', 'drift'), path.join(__dirname, '..', '..', 'jobs', 'drift')]
-  .find(dir => fs.existsSync(path.join(dir, 'Dockerfile'))) ?? path.join(__dirname, '..', 'jobs', 'drift');
+/** The drift job's source (jobs/drift), from lib/evidently/ in the repository or dist/lib/evidently/ in the package. */
+const DRIFT_JOB_DIR = [path.join(__dirname, '..', '..', 'jobs', 'drift'), path.join(__dirname, '..', '..', '..', 'jobs', 'drift')]
+  .find(dir => fs.existsSync(path.join(dir, 'Dockerfile'))) ?? path.join(__dirname, '..', '..', 'jobs', 'drift');
 
 /** CloudWatch namespace of the drift figures. */
-export const DRIFT_METRIC_NAMESPACE = 'MLOps/Drift';
+export const DRIFT_METRIC_NAMESPACE = DRIFT_CHECK_DEFAULTS.metricNamespace;
 /** Prefix of the Evidently workspace in the drift bucket. */
 const WORKSPACE_PREFIX = 'workspace';
 /** The drift alarm's period: with one evaluation period, the alerting part of the detection budget. */
-const ALARM_PERIOD_SECONDS = 60;
+const ALARM_PERIOD_SECONDS = DRIFT_CHECK_DEFAULTS.alertingSeconds;
 
 /**
  * Evidently drift checks of served models on EKS: the drift job's image (jobs/drift, built and
@@ -132,46 +86,47 @@ export class DriftMonitoring extends Construct {
     super(scope, id);
     guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
-    const namespace = props.namespace ?? 'monitoring';
+    const namespace = props.namespace ?? DRIFT_CHECK_DEFAULTS.namespace;
     assertDnsLabel(this, 'namespace', namespace);
+    const { cluster } = props.platform;
+    const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
+    const logs = props.payloadLogs;
     const key = createDataKey(this, 'Key', `Encryption of drift references, reports and alerts ${this.node.path}`);
     this.bucket = createDataBucket(this, 'Reports', {
       encryptionKey: key,
-      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsBucket,
       accessLogsPrefix: 'drift-reports/',
       noncurrentVersionExpirationDays: 30,
     });
-    this.bucket.addLifecycleRule({ id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.reportRetentionDays ?? 90) });
+    this.bucket.addLifecycleRule({ id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.reportRetentionDays ?? DRIFT_CHECK_DEFAULTS.reportRetentionDays) });
     this.image = new ecrAssets.DockerImageAsset(this, 'Image', { directory: DRIFT_JOB_DIR });
     this.topic = new sns.Topic(this, 'Alerts', { displayName: 'Model drift', masterKey: key, enforceSSL: true });
     // CloudWatch publishes to the encrypted topic only if it may use the key.
     key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
     new CfnOutput(this, 'AlertTopicArn', { value: this.topic.topicArn, description: 'SNS topic of the drift and missing-data alarms' });
 
-    const nsChart = new cdk8s.Chart(new cdk8s.App(), 'Monitoring');
-    new ComponentNamespace(nsChart, 'Namespace', namespace);
-    this.namespaceManifest = props.cluster.addCdk8sChart(`${id}Namespace`, nsChart);
+    // No secrets reach the checks: their namespace is not served by the secret store.
+    this.namespaceManifest = addComponentNamespaces(props.platform, `${id}Namespace`, { evidently: namespace }, { secrets: false });
     const region = Stack.of(this).region;
     const workspaceUri = props.ui ? `s3://${this.bucket.bucketName}/${WORKSPACE_PREFIX}` : undefined;
-    const workspaceFinding = awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/${WORKSPACE_PREFIX}/*]`);
+    const reports = { bucket: this.bucket, encryptionKey: key };
     if (workspaceUri) {
       this.ui = new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: this.image.imageUri, workspaceUri, awsRegion: region });
       const uiIdentity = new PodIdentityRole(this, 'UiIdentity', {
-        cluster: props.cluster, namespace, serviceAccount: this.ui.serviceAccountName, description: 'Evidently UI: reads the drift workspace',
+        cluster, namespace, serviceAccount: this.ui.serviceAccountName, description: 'Evidently UI: reads the drift workspace',
       });
-      grantStatements(uiIdentity, prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: WORKSPACE_PREFIX, write: false }));
-      acknowledgeAt(uiIdentity.role, 'DefaultPolicy/Resource', 'The UI reads every project and run of the drift workspace; the wildcard is that prefix', workspaceFinding);
-      const uiManifest = props.cluster.addCdk8sChart(`${id}Ui`, this.ui);
+      grantPrefixAccess(uiIdentity, { ...reports, prefix: WORKSPACE_PREFIX, write: false },
+        'The UI reads every project and run of the drift workspace; the wildcard is that prefix');
+      const uiManifest = cluster.addCdk8sChart(`${id}Ui`, this.ui);
       uiManifest.node.addDependency(this.namespaceManifest, uiIdentity.association);
     }
     for (const model of props.models) {
-      const logs = `${props.payloadLogPrefix}/${props.modelNamespace}/${model.model}/predictor/${props.payloadLogPath}`;
       const monitor = new DriftMonitor(new cdk8s.App(), `Drift${model.model}`, {
         namespace,
         image: this.image.imageUri,
         model: model.model,
         referenceUri: `s3://${this.bucket.bucketName}/references/${model.model}.parquet`,
-        payloadLogsUri: `${props.payloadLogUrl}/${props.modelNamespace}/${model.model}/predictor/${props.payloadLogPath}/`,
+        payloadLogsUri: logs.modelUri(model.model),
         reportsUri: `s3://${this.bucket.bucketName}/reports`,
         features: model.features,
         driftShare: model.driftShare,
@@ -181,40 +136,38 @@ export class DriftMonitoring extends Construct {
         alertingSeconds: ALARM_PERIOD_SECONDS,
         workspaceUri,
         awsRegion: region,
-        profile: props.profile,
+        profile,
       });
       this.monitors[model.model] = monitor;
       const identity = new PodIdentityRole(this, `${model.model}Identity`, {
-        cluster: props.cluster, namespace, serviceAccount: monitor.serviceAccountName,
+        cluster, namespace, serviceAccount: monitor.serviceAccountName,
         description: `Drift checks of ${model.model}: read its reference and payload logs, write its reports, put drift figures`,
       });
-      grantStatements(identity, [
-        ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: `references/${model.model}`, write: false }),
-        ...prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: `reports/${model.model}`, write: true }),
-        ...prefixAccessStatements({ bucket: props.payloadLogBucket, encryptionKey: props.payloadLogKey, prefix: logs, write: false }),
-        // Project IDs are generated, so a check may write anywhere in the shared workspace.
-        ...(workspaceUri ? prefixAccessStatements({ bucket: this.bucket, encryptionKey: key, prefix: WORKSPACE_PREFIX, write: true }) : []),
-        new iam.PolicyStatement({
-          actions: ['cloudwatch:PutMetricData'], resources: ['*'],
-          conditions: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } },
-        }),
-      ]);
+      grantPrefixAccess(identity, { ...reports, prefix: `references/${model.model}`, write: false },
+        'A drift check reads its model\'s reference under the model\'s reference prefix; the wildcard is that prefix');
+      grantPrefixAccess(identity, { ...reports, prefix: `reports/${model.model}`, write: true },
+        'A drift check writes one report object per run under its model\'s report prefix; the wildcard is that prefix');
+      logs.grantRead(identity, model.model);
+      if (workspaceUri) {
+        grantPrefixAccess(identity, { ...reports, prefix: WORKSPACE_PREFIX, write: true },
+          'Evidently generates project and snapshot IDs, so a check may write anywhere under the shared workspace prefix');
+      }
+      grantStatements(identity, [new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'], resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': DRIFT_METRIC_NAMESPACE } },
+      })]);
       acknowledgeAt(identity.role, 'DefaultPolicy/Resource',
-        'Drift checks read the objects under their model\'s reference and payload-log prefixes, write under its report prefix, and put metrics only into the drift namespace (PutMetricData has no resource type)',
-        awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/references/${model.model}/*]`),
-        awsSolutions(`IAM5[Resource::<${logicalIdAt(this.bucket, 'Resource')}.Arn>/reports/${model.model}/*]`),
-        awsSolutions(`IAM5[Resource::<${logicalIdAt(props.payloadLogBucket, 'Resource')}.Arn>/${logs}/*]`),
-        awsSolutions('IAM5[Resource::*]'), ...(workspaceUri ? [workspaceFinding] : []));
+        'PutMetricData has no resource type; the condition limits it to the drift namespace', ANY_RESOURCE_FINDING);
       // One manifest per model: a change to one model's checks replaces nothing of another's.
-      const manifest = props.cluster.addCdk8sChart(`${id}${model.model}Checks`, monitor);
+      const manifest = cluster.addCdk8sChart(`${id}${model.model}Checks`, monitor);
       manifest.node.addDependency(this.namespaceManifest, identity.association);
 
       const dimensionsMap = { Model: model.model };
       const drift = new cloudwatch.Alarm(this, `${model.model}DriftAlarm`, {
-        alarmDescription: `${model.model}: the share of drifted features reached ${model.driftShare ?? 0.5}`,
+        alarmDescription: `${model.model}: the share of drifted features reached ${monitor.driftShare}`,
         metric: new cloudwatch.Metric({ namespace: DRIFT_METRIC_NAMESPACE, metricName: 'DriftShare', dimensionsMap, statistic: 'Maximum',
           period: Duration.seconds(ALARM_PERIOD_SECONDS) }),
-        threshold: model.driftShare ?? 0.5,
+        threshold: monitor.driftShare,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
         // A minute without a check is not drift; the missing-data alarm covers a dead monitor.

@@ -3,12 +3,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../constructs/core/errors';
+import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../../constructs/core/errors';
 import {
   createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
   useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { acknowledgeAt } from './nag';
+} from '../core/buckets';
+import { acknowledgeAt } from '../core/nag';
 
 /** How objects in the DVC remote are encrypted at rest. */
 export enum DvcRemoteEncryption {

@@ -1,29 +1,28 @@
 import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertDnsLabel, InvalidPropError, isUnresolved } from '../constructs/core/errors';
-import { standardLabels } from '../constructs/core/labels';
-import { ComponentNamespace } from '../constructs/core/namespace';
-import { StackProfile } from '../constructs/core/profile';
-import { serviceAccount } from '../constructs/core/server';
-import { InferenceService, InferenceServiceOptions, ModelCanary } from '../constructs/kserve/inference-service';
-import { PayloadLogFormat, PayloadLogMode } from '../constructs/kserve/payload-logger';
-import { MlflowInferenceService, MlflowModelVersion } from '../constructs/kserve/registered-model';
-import { ModelFormat } from '../constructs/kserve/runtimes';
-import { S3StorageContainer } from '../constructs/kserve/storage-container';
-import { guardStackAgainstClashes } from './clashes';
-import {
-  createAccessLogsBucket, createDataBucket, createDataKey, grantStatements, prefixAccessStatements, prefixWildcardFinding,
-  useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { DriftCheckOptions } from './drift-monitoring';
-import { KServeInstall } from './kserve-install';
-import { acknowledgeAt, awsSolutions, logicalIdAt } from './nag';
-import { PodIdentityRole } from './pod-identity';
+import { assertDnsLabel, InvalidPropError, isUnresolved } from '../../constructs/core/errors';
+import { standardLabels } from '../../constructs/core/labels';
+import { ComponentNamespace } from '../../constructs/core/namespace';
+import { StackProfile } from '../../constructs/core/profile';
+import { serviceAccount } from '../../constructs/core/server';
+import { DriftCheckOptions, ModelDriftOptions } from '../../constructs/evidently/drift-monitor';
+import { PAYLOAD_LOG_RETENTION_DAYS } from '../../constructs/kserve/defaults';
+import { InferenceService, InferenceServiceOptions, ModelCanary } from '../../constructs/kserve/inference-service';
+import { PayloadLogFormat, PayloadLogMode } from '../../constructs/kserve/payload-logger';
+import { MlflowInferenceService, MlflowModelVersion } from '../../constructs/kserve/registered-model';
+import { ModelFormat } from '../../constructs/kserve/runtimes';
+import { S3StorageContainer } from '../../constructs/kserve/storage-container';
+import { createDataBucket, createDataKey, grantPrefixAccess, useBucketPolicyForAccessLogs } from '../core/buckets';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { ComponentPlatform, resolvePlatform } from '../core/platform';
+import { PodIdentityRole } from '../core/pod-identity';
+import { IMlflowModelStore } from '../mlflow/mlflow';
+import { KServeInstall } from './install';
+import { PayloadLogs } from './payload-logs';
 
 /** One model the stack serves: exactly one of `storageUri` (with `modelFormat`) or `mlflowModelVersion`. */
 export interface ServedModel extends InferenceServiceOptions {
@@ -116,47 +115,19 @@ export interface KServeOptions {
 
 /** Properties of `KServeOnAws`. */
 export interface KServeOnAwsProps extends KServeOptions {
-  /** The cluster. */
-  readonly cluster: eks.ICluster;
-  /**
-   * Sizing of the model pods.
-   * @default StackProfile.DEVELOPMENT
-   */
-  readonly profile?: StackProfile;
-  /**
-   * Bucket for the access logs of the payload-log bucket.
-   * @default - a new access-log bucket
-   */
-  readonly accessLogsBucket?: s3.IBucket;
+  /** The platform KServe runs on (its profile sizes the model pods). */
+  readonly platform: ComponentPlatform;
   /**
    * Where models may be read from.
    * @default - none: only `mlflowModelVersion` models, if `mlflowArtifacts` is set
    */
   readonly modelSources?: ModelSource[];
   /**
-   * The MLflow server's artifact store (`--artifacts-destination`, an `s3://` URI) and where it
-   * lives, for `mlflowModelVersion` models. Its logged models (`<experiment>/models/*`) become a model source.
+   * The MLflow whose registered versions `mlflowModelVersion` models are (the stack's `Mlflow`):
+   * the model pods may read its logged models.
    * @default - no MLflow models
    */
-  readonly mlflowArtifacts?: MlflowArtifacts;
-}
-
-/** The artifact store of an MLflow server on S3. */
-export interface MlflowArtifacts {
-  /** The artifact bucket. */
-  readonly bucket: s3.IBucket;
-  /**
-   * Its key.
-   * @default - SSE-S3
-   */
-  readonly encryptionKey?: kms.IKey;
-  /** Prefix of `--artifacts-destination` in the bucket (e.g. `mlflow`). */
-  readonly prefix: string;
-  /**
-   * The tracking server's URL, recorded on each InferenceService.
-   * @default - not recorded
-   */
-  readonly trackingUri?: string;
+  readonly mlflow?: IMlflowModelStore;
 }
 
 /** ServiceAccount the model pods run as; its role reads models and writes payload logs. */
@@ -184,12 +155,8 @@ export class KServeOnAws extends Construct {
   public readonly payloadLogBucket: s3.Bucket;
   /** Key of the payload-log bucket. */
   public readonly payloadLogKey: kms.Key;
-  /** `s3://` URL the loggers write under. */
-  public readonly payloadLogUrl: string;
-  /** Key prefix of `payloadLogUrl` in the bucket. */
-  public readonly payloadLogPrefix = PAYLOAD_PREFIX;
-  /** Folder each logger writes below `<namespace>/<model>/predictor/`. */
-  public readonly payloadLogPath = PAYLOAD_PATH;
+  /** Where the loggers write, and the grant to read one model's records. */
+  public readonly payloadLogs: PayloadLogs;
   /** Role of the model pods. */
   public readonly identity: PodIdentityRole;
   /** The model namespace's objects (namespace, ServiceAccounts, storage container, InferenceServices). */
@@ -200,6 +167,8 @@ export class KServeOnAws extends Construct {
   public readonly modelNamespace: string;
   /** The InferenceServices, by model name. */
   public readonly models: { [name: string]: InferenceService } = {};
+  /** The drift checks the models declare (`ServedModel.driftCheck`), for `DriftMonitoring`. */
+  public readonly driftChecks: ModelDriftOptions[];
 
   constructor(scope: Construct, id: string, props: KServeOnAwsProps) {
     super(scope, id);
@@ -208,44 +177,41 @@ export class KServeOnAws extends Construct {
     const namespace = props.modelNamespace ?? 'models';
     assertDnsLabel(this, 'modelNamespace', namespace);
     this.modelNamespace = namespace;
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const { cluster } = props.platform;
+    const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
     const region = Stack.of(this).region;
 
-    this.install = new KServeInstall(this, id, { cluster: props.cluster, namespace: props.namespace });
+    this.install = new KServeInstall(this, id, { cluster, namespace: props.namespace });
+    // The node pool with NetworkPolicy enforcement comes before any pod; KServe's pods all come
+    // after cert-manager's, and its CRD and runtime releases start none.
+    if (props.platform.nodes) this.install.certManager.node.addDependency(props.platform.nodes);
 
     this.payloadLogKey = createDataKey(this, 'PayloadLogKey', `Encryption of KServe payload logs ${this.node.path}`);
     this.payloadLogBucket = createDataBucket(this, 'PayloadLogs', {
       encryptionKey: this.payloadLogKey,
-      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsBucket,
       accessLogsPrefix: 'kserve-payload-logs/',
-      expirationDays: props.payloadLogRetentionDays ?? 90,
+      expirationDays: props.payloadLogRetentionDays ?? PAYLOAD_LOG_RETENTION_DAYS,
       noncurrentVersionExpirationDays: 7,
     });
-    this.payloadLogUrl = `s3://${this.payloadLogBucket.bucketName}/${PAYLOAD_PREFIX}`;
-
-    const sources = [...(props.modelSources ?? [])];
-    const mlflow = props.mlflowArtifacts;
-    if (mlflow) sources.push({ bucket: mlflow.bucket, encryptionKey: mlflow.encryptionKey, prefix: `${mlflow.prefix}/*/models` });
+    this.payloadLogs = new PayloadLogs({
+      bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: PAYLOAD_PREFIX, modelNamespace: namespace, path: PAYLOAD_PATH,
+    });
 
     this.identity = new PodIdentityRole(this, 'Identity', {
-      cluster: props.cluster, namespace, serviceAccount: MODEL_SERVICE_ACCOUNT,
+      cluster, namespace, serviceAccount: MODEL_SERVICE_ACCOUNT,
       description: `KServe models in ${namespace}: read models, write payload logs`,
     });
-    grantStatements(this.identity, sources.flatMap(source => prefixAccessStatements({ ...source, write: false })));
+    for (const source of props.modelSources ?? []) {
+      grantPrefixAccess(this.identity, { ...source, write: false },
+        'Model pods read the objects of a model directory under a model source\'s prefix; the wildcard is that prefix');
+    }
+    const mlflow = props.mlflow;
+    mlflow?.grantReadModels(this.identity);
     // The agent only puts objects (multipart above 5 MiB); it never reads or lists them.
-    const payloadPrefix = `${PAYLOAD_PREFIX}/${namespace}`;
-    grantStatements(this.identity, [
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [this.payloadLogBucket.arnForObjects(`${payloadPrefix}/*`)] }),
-      new iam.PolicyStatement({
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [this.payloadLogKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${region}.amazonaws.com` } },
-      }),
-    ]);
-    acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
-      'Model pods read the objects of a model directory under the model prefixes and write one payload-log object per batch under their namespace\'s prefix; each wildcard is such a prefix',
-      awsSolutions(`IAM5[Resource::<${logicalIdAt(this.payloadLogBucket, 'Resource')}.Arn>/${payloadPrefix}/*]`),
-      ...sources.map(s => (s.bucket instanceof s3.Bucket ? prefixWildcardFinding(s.bucket, s.prefix) : awsSolutions('IAM5'))));
+    grantPrefixAccess(this.identity, {
+      bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: `${PAYLOAD_PREFIX}/${namespace}`, write: true, putOnly: true,
+    }, 'Model pods write one payload-log object per batch under their namespace\'s prefix; the wildcard is that prefix');
 
     this.modelChart = new cdk8s.Chart(new cdk8s.App(), 'Models');
     new ComponentNamespace(this.modelChart, 'Namespace', namespace);
@@ -261,6 +227,7 @@ export class KServeOnAws extends Construct {
     }
     const storage = new S3StorageContainer(this.modelChart, 'StorageContainer', { name: `s3-${namespace}`, region });
 
+    this.driftChecks = (props.models ?? []).filter(m => m.driftCheck).map(m => ({ ...m.driftCheck, model: m.name }));
     for (const model of props.models ?? []) {
       this.models[model.name] = this.addModel(model, {
         namespace, profile, storage, logging, clientNamespaces: props.clientNamespaces,
@@ -268,13 +235,13 @@ export class KServeOnAws extends Construct {
       });
     }
 
-    this.manifest = props.cluster.addCdk8sChart(`${id}Models`, this.modelChart);
+    this.manifest = cluster.addCdk8sChart(`${id}Models`, this.modelChart);
     this.manifest.node.addDependency(this.install.controller, this.install.runtimes, this.identity.association);
   }
 
   private addModel(model: ServedModel, ctx: {
     namespace: string; profile: StackProfile; storage: S3StorageContainer; logging: boolean; clientNamespaces?: string[];
-    format: PayloadLogFormat; mlflow?: MlflowArtifacts;
+    format: PayloadLogFormat; mlflow?: IMlflowModelStore;
   }): InferenceService {
     const where = `${this.node.path}/models/${model.name}`;
     if (model.driftCheck && !ctx.logging) {
@@ -293,7 +260,7 @@ export class KServeOnAws extends Construct {
       profile: ctx.profile,
       clientNamespaces: model.clientNamespaces ?? ctx.clientNamespaces,
       logger: ctx.logging ? {
-        mode: PayloadLogMode.ALL, url: this.payloadLogUrl, path: PAYLOAD_PATH, format: ctx.format,
+        mode: PayloadLogMode.ALL, url: this.payloadLogs.url, path: PAYLOAD_PATH, format: ctx.format,
         settingsServiceAccountName: LOGGER_SETTINGS_SERVICE_ACCOUNT,
       } : undefined,
     };
@@ -302,12 +269,12 @@ export class KServeOnAws extends Construct {
         throw new InvalidPropError(where, 'storageUri', model.storageUri, 'give either mlflowModelVersion or storageUri with modelFormat, not both');
       }
       if (!ctx.mlflow) {
-        throw new InvalidPropError(where, 'mlflowModelVersion', model.mlflowModelVersion.name, 'needs KServeOnAwsProps.mlflowArtifacts (the MLflow artifact store)');
+        throw new InvalidPropError(where, 'mlflowModelVersion', model.mlflowModelVersion.name, 'needs KServeOnAwsProps.mlflow (the MLflow the version is registered in)');
       }
       return new MlflowInferenceService(this.modelChart, model.name, {
         ...common,
         modelVersion: model.mlflowModelVersion,
-        artifactsDestination: `s3://${ctx.mlflow.bucket.bucketName}/${ctx.mlflow.prefix}`,
+        artifactsDestination: ctx.mlflow.artifactsDestination,
         trackingUri: ctx.mlflow.trackingUri,
       });
     }

@@ -6,12 +6,12 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { InvalidPropError } from '../constructs/core/errors';
-import { KUBERNETES_VERSION } from '../constructs/versions';
-import { autoModeNodesChart, POD_SUBNETS } from './auto-mode-nodes';
-import { createDataKey } from './data-bucket';
-import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from './nag';
-import { profileDefaults, StackProfile } from './profile';
+import { InvalidPropError } from '../../constructs/core/errors';
+import { KUBERNETES_VERSION } from '../../constructs/versions';
+import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
+import { createDataKey } from '../core/buckets';
+import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from '../core/nag';
+import { profileDefaults, StackProfile } from '../core/profile';
 
 /** Properties of an `MlopsCluster`. */
 export interface MlopsClusterProps {

@@ -38,3 +38,14 @@ export function constructAt(scope: IConstruct, path: string): IConstruct {
 export function logicalIdAt(scope: IConstruct, path: string): string {
   return Stack.of(scope).getLogicalId(constructAt(scope, path) as CfnElement);
 }
+
+/**
+ * The IAM5 finding id of a wildcard resource that extends the ARN of the element at `path` below
+ * `scope` by `suffix` (e.g. `/dvc/*` for objects under a prefix, `:*` for a function's versions).
+ */
+export function wildcardFinding(scope: IConstruct, path: string, suffix: string): string {
+  return awsSolutions(`IAM5[Resource::<${logicalIdAt(scope, path)}.Arn>${suffix}]`);
+}
+
+/** The IAM5 finding id of an action granted on every resource (`*`), for actions with no resource type. */
+export const ANY_RESOURCE_FINDING = awsSolutions('IAM5[Resource::*]');

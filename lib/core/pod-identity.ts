@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { assertDnsLabel } from '../constructs/core/errors';
+import { assertDnsLabel } from '../../constructs/core/errors';
 
 /** Properties of a `PodIdentityRole`. */
 export interface PodIdentityRoleProps {

@@ -1,7 +1,7 @@
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import { IConstruct } from 'constructs';
-import { addValidationOnce, findClashes, OwnedObject } from '../constructs/core/clashes';
+import { addValidationOnce, findClashes, OwnedObject } from '../../constructs/core/clashes';
 import { parseManifest } from './manifests';
 
 /**

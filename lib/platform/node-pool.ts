@@ -1,6 +1,6 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ApiObject, App, Chart } from 'cdk8s';
-import { standardLabels } from '../constructs/core/labels';
+import { standardLabels } from '../../constructs/core/labels';
 
 /**
  * The subnets the stack's nodes, and so its pods (EKS Auto Mode gives pods VPC addresses), take

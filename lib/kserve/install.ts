@@ -3,11 +3,11 @@ import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import { standardLabels } from '../constructs/core/labels';
-import { ComponentNamespace } from '../constructs/core/namespace';
-import { resourceValues } from '../constructs/core/workload';
-import { DISABLED_RUNTIMES, RUNTIME_OF_FORMAT, UNSWITCHABLE_RUNTIMES } from '../constructs/kserve/runtimes';
-import { CERT_MANAGER_CHART, KSERVE_CRD_CHART, KSERVE_RESOURCES_CHART, KSERVE_RUNTIMES_CHART, PinnedChart } from '../constructs/versions';
+import { standardLabels } from '../../constructs/core/labels';
+import { ComponentNamespace } from '../../constructs/core/namespace';
+import { resourceValues } from '../../constructs/core/workload';
+import { DISABLED_RUNTIMES, RUNTIME_OF_FORMAT, UNSWITCHABLE_RUNTIMES } from '../../constructs/kserve/runtimes';
+import { CERT_MANAGER_CHART, KSERVE_CRD_CHART, KSERVE_RESOURCES_CHART, KSERVE_RUNTIMES_CHART, PinnedChart } from '../../constructs/versions';
 
 /** Properties of `KServeInstall`. */
 export interface KServeInstallProps {

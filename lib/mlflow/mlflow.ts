@@ -1,29 +1,27 @@
 import { CfnOutput, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { InvalidPropError } from '../constructs/core/errors';
-import { cidrsOverlap } from '../constructs/core/network';
-import { POD_SUBNETS } from './auto-mode-nodes';
-import { ExternalSecretObject } from '../constructs/core/external-secret';
-import { StackProfile } from '../constructs/core/profile';
-import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../constructs/mlflow/mlflow-server';
+import { InvalidPropError } from '../../constructs/core/errors';
+import { cidrsOverlap } from '../../constructs/core/network';
+import { POD_SUBNETS } from '../platform/node-pool';
+import { ExternalSecretObject } from '../../constructs/core/external-secret';
+import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import {
-  createAccessLogsBucket, createDataBucket, createDataKey, prefixPodIdentity, prefixWildcardFinding,
-  useBucketPolicyForAccessLogs,
-} from './data-bucket';
-import { guardStackAgainstClashes } from './clashes';
-import { stableIdentifier } from './identifiers';
-import { addDatabaseSecrets, assertCaBundle, ComponentDatabase, createComponentDatabase } from './component-database';
-import { ComponentPlatformProps } from './component-platform';
-import { ExternalSecrets } from './external-secrets';
-import { acknowledgeAt, awsSolutions } from './nag';
-import { PodIdentityRole } from './pod-identity';
+  createDataBucket, createDataKey, grantPrefixAccess, prefixPodIdentity, useBucketPolicyForAccessLogs,
+} from '../core/buckets';
+import { guardStackAgainstClashes } from '../core/clashes';
+import { stableIdentifier } from '../core/identifiers';
+import { addDatabaseSecrets, assertCaBundle, ComponentDatabase, createComponentDatabase } from '../core/component-database';
+import { ComponentPlatform, ISecretDelivery, resolvePlatform } from '../core/platform';
+import { acknowledgeAt, awsSolutions } from '../core/nag';
+import { PodIdentityRole } from '../core/pod-identity';
 
 /** What a user chooses about MLflow; the stack supplies the rest (`MlflowProps`). */
 export interface MlflowOptions {
@@ -97,7 +95,23 @@ export interface MlflowOptions {
 }
 
 /** Properties of `Mlflow`. */
-export interface MlflowProps extends MlflowOptions, ComponentPlatformProps {}
+/**
+ * An MLflow tracking server's model store on S3, as a model server needs it: where the artifacts
+ * are, and the grant to read the models logged there. `Mlflow` is one.
+ */
+export interface IMlflowModelStore {
+  /** The server's `--artifacts-destination`, an `s3://` URI. */
+  readonly artifactsDestination: string;
+  /** The tracking server's URL, recorded on each InferenceService. */
+  readonly trackingUri: string;
+  /** Lets `grantee` (a role of this app) read the logged models (`<experiment>/models/*`) and nothing else. */
+  grantReadModels(grantee: iam.IGrantable): iam.Grant;
+}
+
+export interface MlflowProps extends MlflowOptions {
+  /** The platform MLflow runs on. */
+  readonly platform: ComponentPlatform;
+}
 
 const DATABASE_NAME = 'mlflow';
 const ARTIFACT_PREFIX = 'mlflow';
@@ -108,7 +122,7 @@ const ARTIFACT_PREFIX = 'mlflow';
  * the MLflow pods can use (Pod Identity, artifact prefix only), the database URI delivered by
  * External Secrets, and the `MlflowServer` chart.
  */
-export class Mlflow extends Construct {
+export class Mlflow extends Construct implements IMlflowModelStore {
   /** The PostgreSQL backend store. */
   public readonly database: rds.DatabaseInstance;
   private readonly databaseParts: ComponentDatabase;
@@ -126,6 +140,8 @@ export class Mlflow extends Construct {
   public readonly trackingUri: string;
   /** Prefix of the artifact store in `artifactBucket` (the server's `--artifacts-destination`). */
   public readonly artifactPrefix = ARTIFACT_PREFIX;
+  /** The server's `--artifacts-destination`. */
+  public readonly artifactsDestination: string;
   /** The admin password (key `password`), when basic auth is on. */
   public readonly adminSecret?: secretsmanager.Secret;
 
@@ -143,7 +159,8 @@ export class Mlflow extends Construct {
     if (props.databaseCaCertificates !== undefined) assertCaBundle(this, props.databaseCaCertificates);
     const tls = props.databaseCaCertificates !== undefined
       ? `sslmode=verify-full&sslrootcert=${BACKEND_STORE_CA_FILE}` : 'sslmode=require';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const { cluster, vpc, secrets } = props.platform;
+    const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
 
     // One key for MLflow's data: its artifacts and the credentials of its database and login.
     this.artifactKey = createDataKey(this, 'ArtifactKey', `Encryption of MLflow data (artifacts, credentials) ${this.node.path}`);
@@ -153,9 +170,9 @@ export class Mlflow extends Construct {
       databaseName: DATABASE_NAME,
       masterUsername: 'mlflow',
       serverRole: 'mlflow_server',
-      cluster: props.cluster,
-      vpc: props.vpc,
-      externalSecrets: props.externalSecrets,
+      cluster,
+      vpc,
+      secrets,
       profile,
       encryptionKey: this.artifactKey,
       instanceIdentifier: props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63),
@@ -166,12 +183,14 @@ export class Mlflow extends Construct {
 
     this.artifactBucket = createDataBucket(this, 'Artifacts', {
       encryptionKey: this.artifactKey,
-      accessLogsBucket: props.accessLogsBucket ?? createAccessLogsBucket(this, 'AccessLogs', 365),
+      accessLogsBucket: accessLogsBucket,
       accessLogsPrefix: 'mlflow-artifacts/',
     });
 
+    this.artifactsDestination = `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`;
+
     const auth = props.basicAuth ?? props.ingress !== undefined;
-    const authSecrets = auth ? this.createAuthSecrets(props.externalSecrets) : undefined;
+    const authSecrets = auth ? this.createAuthSecrets(secrets) : undefined;
     this.adminSecret = authSecrets?.admin;
 
     const server = new cdk8s.App();
@@ -182,12 +201,12 @@ export class Mlflow extends Construct {
       backendStoreSecretName: dbSecret,
       backendStoreAdminSecretName: dbAdminSecret,
       backendStoreCaConfigMapName: props.databaseCaCertificates !== undefined ? dbCaConfigMap : undefined,
-      artifactsDestination: `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`,
+      artifactsDestination: this.artifactsDestination,
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
       workers: props.workers,
       clientNamespaces: props.clientNamespaces,
-      ingress: props.ingress && this.albIngress(props.ingress, props.vpc),
+      ingress: props.ingress && this.albIngress(props.ingress, vpc),
       basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
     });
     if (authSecrets) {
@@ -217,18 +236,18 @@ export class Mlflow extends Construct {
     });
 
     this.identity = prefixPodIdentity(this, 'Identity', {
-      cluster: props.cluster,
+      cluster,
       namespace,
       serviceAccount: this.server.serviceAccount.name,
       description: 'MLflow server: reads and writes artifacts under the mlflow/ prefix',
-    }, { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true });
+    }, 'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
+    { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true });
 
-    this.manifest = props.cluster.addCdk8sChart(`${id}Chart`, this.server);
+    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.server);
     // The pods need their credentials, their database and the ExternalSecret CRD before they start.
-    this.manifest.node.addDependency(this.identity.association, this.database, props.externalSecrets.store);
+    this.manifest.node.addDependency(this.identity.association, this.database, secrets.store);
     this.trackingUri = this.server.trackingUri;
 
-    this.acknowledgeFindings();
   }
 
   /**
@@ -260,7 +279,16 @@ export class Mlflow extends Construct {
   }
 
   /** The admin password and the Flask session key, generated, retained and readable by ESO only. */
-  private createAuthSecrets(externalSecrets: ExternalSecrets) {
+  /**
+   * Lets `grantee` (a role of this app) read the models logged to this server
+   * (`mlflow/<experiment>/models/<model>/...`), not the runs' other artifacts.
+   */
+  public grantReadModels(grantee: iam.IGrantable): iam.Grant {
+    return grantPrefixAccess(grantee, { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: `${ARTIFACT_PREFIX}/*/models`, write: false },
+      'Reads the objects of MLflow\'s logged models; the wildcards are the experiment and the model directory, nothing wider');
+  }
+
+  private createAuthSecrets(secrets: ISecretDelivery) {
     const generate = (id: string, description: string, length: number) => {
       const secret = new secretsmanager.Secret(this, id, {
         description,
@@ -270,7 +298,7 @@ export class Mlflow extends Construct {
         encryptionKey: this.artifactKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      externalSecrets.grantRead(secret);
+      secrets.grantRead(secret);
       acknowledgeAt(secret, 'Resource',
         'MLflow reads it only at start-up (admin bootstrap, session signing); change the admin password through MLflow\'s API instead',
         awsSolutions('SMG4'));
@@ -283,11 +311,5 @@ export class Mlflow extends Construct {
       value: admin.secretName,
     });
     return { admin, flask };
-  }
-
-  private acknowledgeFindings(): void {
-    acknowledgeAt(this.identity.role, 'DefaultPolicy/Resource',
-      'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
-      prefixWildcardFinding(this.artifactBucket, ARTIFACT_PREFIX));
   }
 }
