@@ -9,11 +9,45 @@ import { IConstruct } from 'constructs';
  * @internal
  */
 export class InvalidPropError extends Error {
+  /** The construct path the message names. */
+  public readonly where: string;
+  /** The prop, as the user of `where` wrote it. */
+  public readonly prop: string;
+  /** The value given. */
+  public readonly given: unknown;
+  /** What is allowed. */
+  public readonly allowed: string;
+
   constructor(scope: IConstruct | string, prop: string, given: unknown, allowed: string) {
     const where = typeof scope === 'string' ? scope : scope.node.path;
-    super(`${where}: invalid prop '${prop}' = ${JSON.stringify(given)}; ${allowed}`);
+    super(printable(`${where}: invalid prop '${prop}' = ${JSON.stringify(given)}; ${allowed}`));
     this.name = 'InvalidPropError';
+    this.where = where;
+    this.prop = prop;
+    this.given = given;
+    this.allowed = allowed;
   }
+}
+
+/**
+ * Runs `build`, which makes constructs in a tree of their own (a cdk8s chart in its own app), and
+ * reports a bad prop from there as one of `where` (the construct the user configured), the prop as
+ * the user wrote it: prefixed with `prop` when it is a string (e.g. `driftCheck.`), or mapped by it.
+ * The chart's own path would not say which stack or which model the mistake is in.
+ */
+export function reportPropsAt<T>(where: IConstruct | string, build: () => T, prop: string | ((chartProp: string) => string) = ''): T {
+  try {
+    return build();
+  } catch (e) {
+    if (!(e instanceof InvalidPropError)) throw e;
+    const written = typeof prop === 'string' ? prop + e.prop : prop(e.prop);
+    throw new InvalidPropError(typeof where === 'string' ? where : where.node.path, written, e.given, e.allowed);
+  }
+}
+
+/** `text` with each unresolved CDK token shown as `<deploy-time value>`, for messages people read. */
+export function printable(text: string): string {
+  return text.replace(/[$#]\{Token\[[^\]]+\]\}/g, '<deploy-time value>');
 }
 
 /**

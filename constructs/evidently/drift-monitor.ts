@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-27';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
 import { assertCronSchedule } from '../core/cron';
 import { assertDnsLabel, InvalidPropError, isS3Uri } from '../core/errors';
@@ -153,14 +153,7 @@ export class DriftMonitor extends Chart {
     }
     const schedule = props.schedule ?? DRIFT_CHECK_DEFAULTS.schedule;
     assertCronSchedule(this, 'schedule', schedule);
-    const windowMinutes = props.windowMinutes ?? DRIFT_CHECK_DEFAULTS.windowMinutes;
-    if (!Number.isInteger(windowMinutes) || windowMinutes <= 0) {
-      throw new InvalidPropError(this, 'windowMinutes', windowMinutes, 'allowed: a whole number of minutes greater than 0');
-    }
-    const driftShare = props.driftShare ?? DRIFT_CHECK_DEFAULTS.driftShare;
-    if (!(driftShare > 0 && driftShare <= 1)) {
-      throw new InvalidPropError(this, 'driftShare', driftShare, 'allowed: a share greater than 0 and at most 1');
-    }
+    const { windowMinutes, driftShare } = resolveDriftCheck(this, props);
     const deadlineSeconds = props.deadlineSeconds ?? DRIFT_CHECK_DEFAULTS.deadlineSeconds;
     if (!Number.isInteger(deadlineSeconds) || deadlineSeconds <= 0) {
       throw new InvalidPropError(this, 'deadlineSeconds', deadlineSeconds, 'allowed: a whole number of seconds greater than 0');
@@ -230,6 +223,22 @@ export class DriftMonitor extends Chart {
     });
     guardAgainstClashes(this);
   }
+}
+
+/**
+ * The window and share of a drift check, defaults applied; throws for a bad one. Exported so a
+ * construct that takes drift checks as options (the stack's models) refuses them where they are written.
+ */
+export function resolveDriftCheck(scope: IConstruct | string, check: DriftCheckOptions): { windowMinutes: number; driftShare: number } {
+  const windowMinutes = check.windowMinutes ?? DRIFT_CHECK_DEFAULTS.windowMinutes;
+  if (!Number.isInteger(windowMinutes) || windowMinutes <= 0) {
+    throw new InvalidPropError(scope, 'windowMinutes', windowMinutes, 'allowed: a whole number of minutes greater than 0');
+  }
+  const driftShare = check.driftShare ?? DRIFT_CHECK_DEFAULTS.driftShare;
+  if (!(driftShare > 0 && driftShare <= 1)) {
+    throw new InvalidPropError(scope, 'driftShare', driftShare, 'allowed: a share greater than 0 and at most 1');
+  }
+  return { windowMinutes, driftShare };
 }
 
 /** The seconds between runs of a schedule that runs at a fixed interval within the hour, else undefined. */

@@ -99,5 +99,6 @@ function resolveArtifactUri(where: string, uri: string, destination: string): st
   if (proxied) return `${dest}/${proxied[2].replace(/^\/+/, '')}`;
   if (typeof uri === 'string' && (uri.startsWith(`${dest}/`) || isUnresolved(dest)) && uri.startsWith('s3://')) return uri;
   throw new InvalidPropError(where, 'modelVersion.artifactUri', uri,
-    `allowed: mlflow-artifacts:/<path>, or an s3:// URI under the artifacts destination ${dest}; the storage initializer cannot read models:/ or runs:/ URIs`);
+    `allowed: mlflow-artifacts:/<path>, or an s3:// URI under the artifacts destination ${isUnresolved(dest) ? 'of the MLflow server' : dest}; `
+    + 'the storage initializer cannot read models:/ or runs:/ URIs');
 }

@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
+import { reportPropsAt } from '../../constructs/core/errors';
 import { Dagster as DagsterChart, DagsterCodeLocation } from '../../constructs/dagster/dagster';
 import { DAGSTER_PG_ENV } from '../../constructs/dagster/instance-yaml';
 import { guardStackAgainstClashes } from '../core/clashes';
@@ -138,7 +139,7 @@ export class DagsterOnAws extends Construct {
       noncurrentVersionExpirationDays: 7,
     });
 
-    this.chart = new DagsterChart(new cdk8s.App(), 'Dagster', {
+    this.chart = reportPropsAt(this, () => new DagsterChart(new cdk8s.App(), 'Dagster', {
       namespace,
       name,
       profile,
@@ -151,7 +152,7 @@ export class DagsterOnAws extends Construct {
       maxConcurrentRuns: props.maxConcurrentRuns,
       readOnlyWebserver: props.readOnlyWebserver,
       clientNamespaces: props.clientNamespaces,
-    });
+    }));
     addDatabaseSecrets(this.chart, db, {
       namespace,
       component: 'dagster',

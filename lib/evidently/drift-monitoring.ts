@@ -10,7 +10,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertDnsLabel } from '../../constructs/core/errors';
+import { assertDnsLabel, reportPropsAt } from '../../constructs/core/errors';
 import { DRIFT_CHECK_DEFAULTS } from '../../constructs/evidently/defaults';
 import { DriftMetricsSink, DriftMonitor, ModelDriftOptions } from '../../constructs/evidently/drift-monitor';
 import { EvidentlyUi } from '../../constructs/evidently/evidently-ui';
@@ -111,7 +111,7 @@ export class DriftMonitoring extends Construct {
     const workspaceUri = props.ui ? `s3://${this.bucket.bucketName}/${WORKSPACE_PREFIX}` : undefined;
     const reports = { bucket: this.bucket, encryptionKey: key };
     if (workspaceUri) {
-      this.ui = new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: this.image.imageUri, workspaceUri, awsRegion: region });
+      this.ui = reportPropsAt(this, () => new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: this.image.imageUri, workspaceUri, awsRegion: region }));
       const uiIdentity = new PodIdentityRole(this, 'UiIdentity', {
         cluster, namespace, serviceAccount: this.ui.serviceAccountName, description: 'Evidently UI: reads the drift workspace',
       });
@@ -120,8 +120,8 @@ export class DriftMonitoring extends Construct {
       const uiManifest = cluster.addCdk8sChart(`${id}Ui`, this.ui);
       uiManifest.node.addDependency(this.namespaceManifest, uiIdentity.association);
     }
-    for (const model of props.models) {
-      const monitor = new DriftMonitor(new cdk8s.App(), `Drift${model.model}`, {
+    for (const [i, model] of props.models.entries()) {
+      const monitor = reportPropsAt(this, () => new DriftMonitor(new cdk8s.App(), `Drift${model.model}`, {
         namespace,
         image: this.image.imageUri,
         model: model.model,
@@ -137,7 +137,7 @@ export class DriftMonitoring extends Construct {
         workspaceUri,
         awsRegion: region,
         profile,
-      });
+      }), `models[${i}].`);
       this.monitors[model.model] = monitor;
       const identity = new PodIdentityRole(this, `${model.model}Identity`, {
         cluster, namespace, serviceAccount: monitor.serviceAccountName,

@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertPositiveInteger, InvalidPropError, isUnresolved } from '../../constructs/core/errors';
+import { assertPositiveInteger, InvalidPropError, isUnresolved, reportPropsAt } from '../../constructs/core/errors';
 import { ExternalSecretObject } from '../../constructs/core/external-secret';
 import { StackProfile } from '../../constructs/core/profile';
 import { FEAST_DEFAULTS } from '../../constructs/feast/defaults';
@@ -204,7 +204,7 @@ export class Feast extends Construct {
 
     const passwordSecret = `${name}-online-store`;
     const app = new cdk8s.App();
-    this.store = new FeastFeatureStore(app, 'Feast', {
+    this.store = reportPropsAt(this, () => new FeastFeatureStore(app, 'Feast', {
       namespace,
       name,
       profile,
@@ -222,7 +222,7 @@ export class Feast extends Construct {
       maxReplicas: props.maxReplicas,
       materialization: { schedule: props.materializationSchedule },
       clientNamespaces: props.clientNamespaces,
-    });
+    }), p => (p === 'materialization.schedule' ? 'materializationSchedule' : p));
     new ExternalSecretObject(this.store, 'OnlineStorePassword', {
       namespace,
       secretName: passwordSecret,

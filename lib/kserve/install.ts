@@ -4,6 +4,7 @@ import * as cdk8s from 'cdk8s';
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import { standardLabels } from '../../constructs/core/labels';
+import { assertDnsLabel } from '../../constructs/core/errors';
 import { ComponentNamespace } from '../../constructs/core/namespace';
 import { resourceValues } from '../../constructs/core/workload';
 import { DISABLED_RUNTIMES, RUNTIME_OF_FORMAT, UNSWITCHABLE_RUNTIMES } from '../../constructs/kserve/runtimes';
@@ -67,6 +68,8 @@ export class KServeInstall extends Construct {
     super(scope, id);
     this.namespace = props.namespace ?? 'kserve';
     const certManagerNamespace = props.certManagerNamespace ?? 'cert-manager';
+    assertDnsLabel(this, 'namespace', this.namespace);
+    assertDnsLabel(this, 'certManagerNamespace', certManagerNamespace);
 
     const nsChart = new cdk8s.Chart(new cdk8s.App(), 'Namespaces');
     new ComponentNamespace(nsChart, 'CertManager', certManagerNamespace);

@@ -4,12 +4,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { assertDnsLabel, InvalidPropError, isUnresolved } from '../../constructs/core/errors';
+import { assertDnsLabel, InvalidPropError, isUnresolved, reportPropsAt } from '../../constructs/core/errors';
 import { standardLabels } from '../../constructs/core/labels';
 import { ComponentNamespace } from '../../constructs/core/namespace';
 import { StackProfile } from '../../constructs/core/profile';
 import { serviceAccount } from '../../constructs/core/server';
-import { DriftCheckOptions, ModelDriftOptions } from '../../constructs/evidently/drift-monitor';
+import { DriftCheckOptions, ModelDriftOptions, resolveDriftCheck } from '../../constructs/evidently/drift-monitor';
 import { PAYLOAD_LOG_RETENTION_DAYS } from '../../constructs/kserve/defaults';
 import { InferenceService, InferenceServiceOptions, ModelCanary } from '../../constructs/kserve/inference-service';
 import { PayloadLogFormat, PayloadLogMode } from '../../constructs/kserve/payload-logger';
@@ -130,6 +130,17 @@ export interface KServeOnAwsProps extends KServeOptions {
   readonly mlflow?: IMlflowModelStore;
 }
 
+/** What every model of one KServeOnAws shares. */
+interface ModelContext {
+  readonly namespace: string;
+  readonly profile: StackProfile;
+  readonly storage: S3StorageContainer;
+  readonly logging: boolean;
+  readonly clientNamespaces?: string[];
+  readonly format: PayloadLogFormat;
+  readonly mlflow?: IMlflowModelStore;
+}
+
 /** ServiceAccount the model pods run as; its role reads models and writes payload logs. */
 export const MODEL_SERVICE_ACCOUNT = 'model-server';
 /**
@@ -176,6 +187,14 @@ export class KServeOnAws extends Construct {
     useBucketPolicyForAccessLogs(this);
     const namespace = props.modelNamespace ?? 'models';
     assertDnsLabel(this, 'modelNamespace', namespace);
+    if (props.namespace !== undefined) assertDnsLabel(this, 'namespace', props.namespace);
+    const models = props.models ?? [];
+    models.forEach((model, i) => {
+      assertDnsLabel(this, `models[${i}].name`, model.name);
+      if (models.findIndex(m => m.name === model.name) !== i) {
+        throw new InvalidPropError(this, `models[${i}].name`, model.name, 'allowed: a name no other model has (it names the InferenceService)');
+      }
+    });
     this.modelNamespace = namespace;
     const { cluster } = props.platform;
     const { profile, accessLogsBucket } = resolvePlatform(this, props.platform);
@@ -227,8 +246,8 @@ export class KServeOnAws extends Construct {
     }
     const storage = new S3StorageContainer(this.modelChart, 'StorageContainer', { name: `s3-${namespace}`, region });
 
-    this.driftChecks = (props.models ?? []).filter(m => m.driftCheck).map(m => ({ ...m.driftCheck, model: m.name }));
-    for (const model of props.models ?? []) {
+    this.driftChecks = models.filter(m => m.driftCheck).map(m => ({ ...m.driftCheck, model: m.name }));
+    for (const model of models) {
       this.models[model.name] = this.addModel(model, {
         namespace, profile, storage, logging, clientNamespaces: props.clientNamespaces,
         format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow,
@@ -239,14 +258,17 @@ export class KServeOnAws extends Construct {
     this.manifest.node.addDependency(this.install.controller, this.install.runtimes, this.identity.association);
   }
 
-  private addModel(model: ServedModel, ctx: {
-    namespace: string; profile: StackProfile; storage: S3StorageContainer; logging: boolean; clientNamespaces?: string[];
-    format: PayloadLogFormat; mlflow?: IMlflowModelStore;
-  }): InferenceService {
+  private addModel(model: ServedModel, ctx: ModelContext): InferenceService {
     const where = `${this.node.path}/models/${model.name}`;
     if (model.driftCheck && !ctx.logging) {
       throw new InvalidPropError(where, 'driftCheck', model.driftCheck, 'drift checks read the payload logs: leave payloadLogging on');
     }
+    if (model.driftCheck) reportPropsAt(where, () => resolveDriftCheck(where, model.driftCheck!), 'driftCheck.');
+    // MlflowInferenceService calls the version `modelVersion`; a served model, `mlflowModelVersion`.
+    return reportPropsAt(where, () => this.buildModel(model, ctx, where), p => p.replace(/^modelVersion\b/, 'mlflowModelVersion'));
+  }
+
+  private buildModel(model: ServedModel, ctx: ModelContext, where: string): InferenceService {
     for (const prop of ['namespace', 'serviceAccountName', 'storageContainerName', 'logger', 'profile'] as const) {
       if (model[prop] !== undefined) {
         throw new InvalidPropError(where, prop, model[prop], 'the stack sets it for every model (see KServeOptions); leave it out');

@@ -8,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
-import { InvalidPropError } from '../../constructs/core/errors';
+import { InvalidPropError, reportPropsAt } from '../../constructs/core/errors';
 import { cidrsOverlap } from '../../constructs/core/network';
 import { POD_SUBNETS } from '../platform/node-pool';
 import { ExternalSecretObject } from '../../constructs/core/external-secret';
@@ -194,7 +194,7 @@ export class Mlflow extends Construct implements IMlflowModelStore {
     this.adminSecret = authSecrets?.admin;
 
     const server = new cdk8s.App();
-    this.server = new MlflowServer(server, 'Mlflow', {
+    this.server = reportPropsAt(this, () => new MlflowServer(server, 'Mlflow', {
       namespace,
       name,
       profile,
@@ -208,7 +208,7 @@ export class Mlflow extends Construct implements IMlflowModelStore {
       clientNamespaces: props.clientNamespaces,
       ingress: props.ingress && this.albIngress(props.ingress, vpc),
       basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
-    });
+    }));
     if (authSecrets) {
       new ExternalSecretObject(this.server, 'AuthSecrets', {
         namespace,
