@@ -10,7 +10,7 @@ export * from './dagster/dagster';
 export * from './kserve/kserve';
 export * from './kserve/install';
 export * from './kserve/payload-logs';
-export * from './evidently/drift-monitoring';
+export * from './evidently/evidently';
 export * from './core/component-database';
 export * from './core/platform';
 export * from './core/identifiers';

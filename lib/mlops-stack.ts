@@ -7,10 +7,10 @@ import { MlopsCluster } from './platform/cluster';
 import { DvcRemote, DvcRemoteProps } from './dvc/dvc-remote';
 import { DagsterOnAws, DagsterOptions } from './dagster/dagster';
 import { ExternalSecrets } from './platform/external-secrets';
-import { Feast, FeastOptions } from './feast/feast';
-import { DriftMonitoring } from './evidently/drift-monitoring';
+import { FeastOnAws, FeastOptions } from './feast/feast';
+import { EvidentlyOnAws, EvidentlyOptions } from './evidently/evidently';
 import { KServeOnAws, KServeOptions } from './kserve/kserve';
-import { Mlflow, MlflowOptions } from './mlflow/mlflow';
+import { MlflowOnAws, MlflowOptions } from './mlflow/mlflow';
 import { addComponentNamespaces, ComponentPlatform } from './core/platform';
 import { PodIdentityRole } from './core/pod-identity';
 import { StackProfile } from './core/profile';
@@ -57,6 +57,11 @@ export interface MlopsStackProps extends StackProps {
    * @default - Standard mode, namespace `models`, no models yet, payload logs as JSON kept 90 days
    */
   readonly kserve?: KServeOptions;
+  /**
+   * Settings of Evidently (drift checks of the models that declare a `driftCheck`, their UI).
+   * @default - checks in namespace `monitoring`, reports kept 90 days, no UI
+   */
+  readonly evidently?: EvidentlyOptions;
 }
 
 /**
@@ -79,15 +84,15 @@ export class MlopsStack extends Stack {
   /** The DVC remote. */
   public readonly dvc: DvcRemote;
   /** MLflow: database, artifact bucket, pods. */
-  public readonly mlflow: Mlflow;
+  public readonly mlflow: MlflowOnAws;
   /** Feast: online store, registry and offline bucket, feature server, materialization. */
-  public readonly feast: Feast;
+  public readonly feast: FeastOnAws;
   /** Dagster: database, compute-log bucket, webserver, daemon, code locations. */
   public readonly dagster: DagsterOnAws;
   /** KServe: controller, payload-log bucket, model namespace and its InferenceServices. */
   public readonly kserve: KServeOnAws;
   /** Evidently drift checks of the models that declare a `driftCheck`, with their alarms. */
-  public readonly drift?: DriftMonitoring;
+  public readonly evidently?: EvidentlyOnAws;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -102,7 +107,7 @@ export class MlopsStack extends Stack {
     this.cluster = this.platform.cluster;
     this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', { cluster: this.cluster });
     // Pods need the stack's node pool, where NetworkPolicy is enforced.
-    this.externalSecrets.chart.node.addDependency(this.platform.nodes);
+    this.externalSecrets.release.node.addDependency(this.platform.nodes);
 
     // The DVC remote's access-log bucket receives every component's access logs.
     this.dvc = new DvcRemote(this, 'DvcRemote', props.dvc);
@@ -127,9 +132,9 @@ export class MlopsStack extends Stack {
     for (const [component, namespace] of Object.entries(this.namespaces)) assertDnsLabel(this, `${component}.namespace`, namespace);
     const workloadNamespace = addComponentNamespaces(platform, 'WorkloadNamespace', this.namespaces);
 
-    this.mlflow = new Mlflow(this, 'Mlflow', { ...props.mlflow, platform });
+    this.mlflow = new MlflowOnAws(this, 'Mlflow', { ...props.mlflow, platform });
     this.mlflow.manifest.node.addDependency(workloadNamespace);
-    this.feast = new Feast(this, 'Feast', { ...props.feast, platform });
+    this.feast = new FeastOnAws(this, 'Feast', { ...props.feast, platform });
     this.feast.manifest.node.addDependency(workloadNamespace);
     this.dagster = new DagsterOnAws(this, 'Dagster', { ...props.dagster, platform });
     this.dagster.manifest.node.addDependency(workloadNamespace);
@@ -139,7 +144,8 @@ export class MlopsStack extends Stack {
 
     const checks = this.kserve.driftChecks;
     if (checks.length > 0) {
-      this.drift = new DriftMonitoring(this, 'Drift', { platform, models: checks, payloadLogs: this.kserve.payloadLogs, ui: props.kserve?.driftUi });
+      // The id predates the construct's name; it stays, so the drift bucket keeps its logical ID.
+      this.evidently = new EvidentlyOnAws(this, 'Drift', { ...props.evidently, platform, models: checks, payloadLogs: this.kserve.payloadLogs });
     }
   }
 

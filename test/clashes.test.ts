@@ -4,7 +4,7 @@ import { App } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import {
-  CLUSTER_SCOPED_KINDS, findClashes, isClusterScoped, KubernetesManifests, Mlflow, MlflowServer, MlopsStack, objectIdentity,
+  CLUSTER_SCOPED_KINDS, findClashes, isClusterScoped, KubernetesManifests, MlflowOnAws, MlflowServer, MlopsStack, objectIdentity,
 } from '../lib';
 import { FIXTURE_CRDS } from './support/tools';
 
@@ -12,7 +12,7 @@ import { FIXTURE_CRDS } from './support/tools';
 function stackWithSecondMlflow(name?: string): { app: App; stack: MlopsStack } {
   const app = new App();
   const stack = new MlopsStack(app, 'MlopsStack');
-  new Mlflow(stack, 'TeamB', {
+  new MlflowOnAws(stack, 'TeamB', {
     name,
     platform: stack.componentPlatform,
     namespace: stack.namespaces.mlflow,

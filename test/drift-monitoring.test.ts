@@ -56,8 +56,8 @@ test('a drift check needs the payload logs it reads', () => {
     .toThrow(/S\/KServe\/models\/iris: invalid prop 'driftCheck' = .*; drift checks read the payload logs: leave payloadLogging on/);
 });
 
-test('with driftUi, every check adds its run to one workspace, which Evidently\'s UI reads', () => {
-  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { driftUi: true, models: [MODEL] } });
+test('with evidently.ui, every check adds its run to one workspace, which Evidently\'s UI reads', () => {
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { evidently: { ui: true }, kserve: { models: [MODEL] } });
   const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
   const job = objects.find(o => o.kind === 'CronJob' && o.metadata.name === 'drift-iris').spec.jobTemplate.spec.template.spec.containers[0];
   const workspace = job.args[job.args.indexOf('--workspace') + 1];

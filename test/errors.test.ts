@@ -1,7 +1,7 @@
 import { App, Lazy, Stack } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, DvcRemote, DvcRemoteProps, ExternalSecretObject, InferenceService, InferenceServiceProps, MlflowInferenceService,
+  AwsSecretStore, DvcRemote, DvcRemoteProps, ExternalSecretObject, InferenceService, InferenceServiceProps, MlflowInferenceService,
   MlflowServer, MlopsCluster, MlopsStack, ModelFormat, parseProfile, PayloadLogMode, PodIdentityRole, S3StorageContainer,
 } from '../lib';
 
@@ -40,10 +40,10 @@ describe('bad input fails at synth with a clear message', () => {
     ['an MLflow client namespace that is not a DNS label', () => new MlflowServer(new cdk8s.App(), 'Server', {
       backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow', clientNamespaces: ['training', 'Team_B'],
     }), /^Server: invalid prop 'clientNamespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],
-    ['a secret store serving no namespace', () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: [] }),
+    ['a secret store serving no namespace', () => new AwsSecretStore(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: [] }),
       /Store: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/],
     ['a secret store serving a namespace that is not a DNS label',
-      () => new AwsSecretStoreChart(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: ['mlops', 'Team_B'] }),
+      () => new AwsSecretStore(new cdk8s.App(), 'Store', { region: 'eu-west-1', namespaces: ['mlops', 'Team_B'] }),
       /Store: invalid prop 'namespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],
     ['an ExternalSecret with no key to copy', () => new ExternalSecretObject(new cdk8s.Chart(new cdk8s.App(), 'C'), 'Db', {
       namespace: 'mlops', secretName: 'db', remoteSecret: 'prod/db', keys: [], component: 'x',

@@ -53,12 +53,14 @@ describeBuilt('the jsii assembly', () => {
   test('holds the public constructs, their props and enums', () => {
     const names = Object.keys(assembly.types).map(fqn => fqn.replace(/^cdk-mlops-stack\./, ''));
     expect(names).toEqual(expect.arrayContaining([
-      'MlopsStack', 'MlopsStackProps', 'MlopsCluster', 'Mlflow', 'MlflowOptions', 'MlflowServer', 'MlflowServerProps',
-      'DvcRemote', 'ExternalSecrets', 'PodIdentityRole', 'ComponentNamespace', 'SecretStoreGuard', 'AwsSecretStoreChart',
+      'MlopsStack', 'MlopsStackProps', 'MlopsCluster', 'MlflowOnAws', 'MlflowOnAwsProps', 'MlflowOptions', 'MlflowServer', 'MlflowServerProps',
+      'DvcRemote', 'ExternalSecrets', 'PodIdentityRole', 'ComponentNamespace', 'SecretStoreGuard', 'AwsSecretStore',
       'StackProfile', 'MlflowPermission', 'LoadBalancerScheme', 'KubernetesManifests',
-      'Feast', 'FeastOptions', 'FeastFeatureStore', 'FeastFeatureStoreProps', 'FeastOnlineStoreOptions', 'FeastMaterializationOptions',
+      'FeastOnAws', 'FeastOnAwsProps', 'FeastOptions', 'FeastFeatureStore', 'FeastFeatureStoreProps', 'FeastOnlineStoreOptions', 'FeastMaterializationOptions',
       'FeastProvider', 'FeastRedisType', 'RedisServer', 'RedisServerProps', 'Dagster', 'DagsterProps', 'DagsterCodeLocation',
       'DagsterDatabaseTls', 'DagsterOnAws', 'DagsterOptions', 'DagsterOnAwsProps',
+      'KServeOnAws', 'KServeOnAwsProps', 'KServeOptions', 'EvidentlyOnAws', 'EvidentlyOnAwsProps', 'EvidentlyOptions',
+      'ComponentPlatform', 'ISecretDelivery', 'IMlflowModelStore', 'PayloadLogs', 'MlflowSizing', 'FeastSizing', 'DagsterSizing', 'ModelSizing',
     ]));
   });
 

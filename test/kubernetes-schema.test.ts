@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as cdk8s from 'cdk8s';
 import { parse } from 'yaml';
-import { AwsSecretStoreChart, EXTERNAL_SECRETS_CHART, findClashes, InferenceService, ModelFormat, StackProfile } from '../lib';
+import { AwsSecretStore, EXTERNAL_SECRETS_CHART, findClashes, InferenceService, ModelFormat, StackProfile } from '../lib';
 import { standaloneCharts, stackObjects } from './support/objects';
 import { podRequests, podSpecsOf, restrictedViolations } from './support/pod-security';
 import { PROFILES } from './support/synth';
@@ -102,7 +102,7 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
 });
 
 describe('the validator rejects what the API server would reject', () => {
-  const store = () => new AwsSecretStoreChart(new cdk8s.App(), 'S', { region: 'eu-west-1', namespaces: ['a'] }).toJson()[0];
+  const store = () => new AwsSecretStore(new cdk8s.App(), 'S', { region: 'eu-west-1', namespaces: ['a'] }).toJson()[0];
   const broken: [string, any, RegExp][] = [
     ['an unknown field in a custom resource', { ...store(), spec: { ...store().spec, refreshIntervall: 60 } }, /refreshIntervall/],
     ['a field of the wrong type in a custom resource', { ...store(), spec: { ...store().spec, conditions: 'all' } }, /conditions/],

@@ -1,7 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack, StackProfile } from '../lib';
+import { Construct } from 'constructs';
+import { addComponentNamespaces, EXTERNAL_SECRETS_CHART, ExternalSecrets, KubernetesManifests, MlopsStack, StackProfile } from '../lib';
 import { renderHelmReleases } from './support/helm';
 import { podSpecsOf } from './support/pod-security';
 import { synthReference } from './support/synth';
@@ -146,6 +147,30 @@ describe('the EKS cluster', () => {
 
 describe('External Secrets', () => {
   const { template } = dev;
+
+  test('a component added to the stack gets its namespace, served by the secret store, with one call', () => {
+    const stack = new MlopsStack(new App(), 'S');
+    const manifest = addComponentNamespaces(stack.componentPlatform, 'TrainingNamespace', { training: 'training' });
+    const plain = addComponentNamespaces(stack.componentPlatform, 'ScratchNamespace', { scratch: 'scratch' }, { secrets: false });
+    const objects = KubernetesManifests.fromStack(stack);
+    const store = objects.find(o => o.object.kind === 'ClusterSecretStore')!.object;
+    expect(store.spec.conditions).toEqual([{ namespaces: ['dagster', 'feast', 'mlflow', 'training'] }]);
+    const training = objects.filter(o => o.object.metadata.namespace === 'training' || o.object.metadata.name === 'training').map(o => o.object);
+    expect(training.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Namespace/training', 'NetworkPolicy/default-deny-ingress']);
+    expect(training.find(o => o.kind === 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    // Without secrets nothing else makes its pods wait for the node pool, so the namespace does.
+    const dependsOn = (m: Construct) => Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(m.node.defaultChild as CfnElement)].DependsOn ?? [];
+    expect(dependsOn(plain)).toContain(stack.getLogicalId(stack.platform.nodes.node.defaultChild as CfnElement));
+    expect(dependsOn(manifest)).not.toContain(stack.getLogicalId(stack.platform.nodes.node.defaultChild as CfnElement));
+  });
+
+  test('a store that serves no namespace fails synth', () => {
+    const stack = new MlopsStack(new App(), 'S');
+    const secrets = new ExternalSecrets(stack, 'Secrets', { cluster: stack.cluster, namespace: 'other-secrets' });
+    expect(secrets.node.validate()).toEqual([expect.stringMatching(/^S\/Secrets: invalid prop 'namespaces' = \[\]; allowed: at least one namespace/)]);
+    secrets.serveNamespace('team');
+    expect(secrets.node.validate()).toEqual([]);
+  });
 
   test('installs the pinned chart with its CRDs and hardened pods', () => {
     const chart = template.findResources('Custom::AWSCDK-EKS-HelmChart');

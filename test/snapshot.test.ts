@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import { parse } from 'yaml';
-import { AwsSecretStoreChart, KubernetesManifests, ManifestSnapshot, StackProfile } from '../lib';
+import { AwsSecretStore, KubernetesManifests, ManifestSnapshot, StackProfile } from '../lib';
 import { PROFILES, synthReference } from './support/synth';
 
 describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profile => {
@@ -38,7 +38,7 @@ test('ManifestSnapshot.ofChart is stable when CDK token numbering changes', () =
     const stack = new Stack(new App(), 'S');
     for (let i = 0; i < extraTokensFirst; i++) void stack.resolve(stack.urlSuffix);
     const app = new cdk8s.App();
-    return ManifestSnapshot.ofChart(new AwsSecretStoreChart(app, 'Store', { region: `${stack.region}`, namespaces: ['b', 'a'] }));
+    return ManifestSnapshot.ofChart(new AwsSecretStore(app, 'Store', { region: `${stack.region}`, namespaces: ['b', 'a'] }));
   };
   const a = render(0);
   const b = render(25);

@@ -7,7 +7,7 @@ import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved }
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
 import { StackProfile } from '../core/profile';
-import { DAGSTER_DEFAULTS, DagsterSizing } from './defaults';
+import { DAGSTER_DAEMON, DAGSTER_DEFAULTS, DAGSTER_WEBSERVER, DagsterSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
 } from '../core/server';
@@ -286,9 +286,7 @@ export class Dagster extends Chart {
       envFrom,
       ports: [{ name: 'http', containerPort: DAGSTER_WEBSERVER_PORT, protocol: 'TCP' }],
       ...httpProbes('/server_info', 'http', 180),
-      // Measured by the contract test: about 165 MiB resident after loading a location and a run;
-      // the limit leaves room for large GraphQL responses.
-      resources: resources('100m', '256Mi', '384Mi'),
+      resources: resources(DAGSTER_WEBSERVER.cpu, DAGSTER_WEBSERVER.memory, DAGSTER_WEBSERVER.memoryLimit),
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: mounts,
     });
@@ -364,8 +362,7 @@ export class Dagster extends Chart {
               envFrom,
               // Fails when the daemons stop writing heartbeats (after about 5 minutes).
               livenessProbe: { exec: { command: ['dagster-daemon', 'liveness-check'] }, initialDelaySeconds: 300, periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 3 },
-              // Measured by the contract test: about 140 MiB resident while dequeuing and launching.
-              resources: resources('100m', '256Mi', '384Mi'),
+              resources: resources(DAGSTER_DAEMON.cpu, DAGSTER_DAEMON.memory, DAGSTER_DAEMON.memoryLimit),
               securityContext: restrictedContainerSecurityContext(),
               volumeMounts: mounts,
             }],

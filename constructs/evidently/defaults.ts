@@ -9,7 +9,7 @@ interface Sizing {
 
 /**
  * Every default of Evidently's drift checks, on both sides: `DriftMonitor` (the CronJob), the
- * stack's `DriftMonitoring` (alarms, retention) and the drift job's own CLI (jobs/drift), which a
+ * stack's `EvidentlyOnAws` (alarms, retention) and the drift job's own CLI (jobs/drift), which a
  * test holds to the same values.
  */
 export const DRIFT_CHECK_DEFAULTS = {

@@ -6,8 +6,8 @@ import { assertDnsLabel, InvalidPropError } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { SecretStoreGuard } from './store-guard';
 
-/** Properties of an `AwsSecretStoreChart`. */
-export interface AwsSecretStoreChartProps extends ChartProps {
+/** Properties of an `AwsSecretStore`. */
+export interface AwsSecretStoreProps extends ChartProps {
   /** AWS region of the Secrets Manager secrets (may be a CDK token such as the stack's region). */
   readonly region: string;
   /**
@@ -28,13 +28,13 @@ export interface AwsSecretStoreChartProps extends ChartProps {
  * default chain, which on EKS is the operator ServiceAccount's Pod Identity: no static key exists.
  * A `SecretStoreGuard` comes with it, so no namespaced store can borrow that identity.
  */
-export class AwsSecretStoreChart extends Chart {
+export class AwsSecretStore extends Chart {
   /** The ClusterSecretStore object. */
   public readonly store: ApiObject;
   /** The admission policy refusing namespaced stores that would borrow the operator's identity. */
   public readonly guard: SecretStoreGuard;
 
-  constructor(scope: Construct, id: string, props: AwsSecretStoreChartProps) {
+  constructor(scope: Construct, id: string, props: AwsSecretStoreProps) {
     super(scope, id, props);
     guardAgainstClashes(this);
     if (props.namespaces.length === 0) {

@@ -20,7 +20,7 @@ export interface FeastSizing {
   readonly jobMemory: string;
 }
 
-/** The online store ElastiCache runs for the stack's `Feast`, by profile. */
+/** The online store ElastiCache runs for the stack's `FeastOnAws`, by profile. */
 export interface FeastOnlineStoreSizing {
   /** ElastiCache node type. */
   readonly nodeType: string;

@@ -21,7 +21,7 @@ import { profileDefaults } from './profile';
  * Own instance per component, not databases on a shared one: a runaway event log or migration of
  * one component cannot exhaust the connections, storage or IOPS of another, each is upgraded,
  * snapshotted and restored on its own schedule, and a restore rolls back one component only.
- * The cost is one more `db.t4g.micro` per component in DEVELOPMENT (README, "Databases").
+ * The cost is one more `db.t4g.micro` per component in DEVELOPMENT (the README's profile table).
  *
  * The resources are created in the component's own scope under fixed ids (`Database`,
  * `Parameters`, `DatabaseServerCredentials`), so their logical IDs are those MLflow always had.
@@ -120,10 +120,10 @@ export function createComponentDatabase(scope: Construct, o: ComponentDatabaseOp
   o.secrets.grantRead(serverCredentials);
 
   acknowledgeAt(serverCredentials, 'Resource',
-    `db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (README, ${o.component})`,
+    `db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (docs/components/${o.component.toLowerCase()}.md)`,
     awsSolutions('SMG4'));
   acknowledgeAt(instance, 'Secret/Resource',
-    `Rotating the master password would change it under running ${o.component} pods, which read it at start; rotate with a rollout instead (README, ${o.component})`,
+    `Rotating the master password would change it under running ${o.component} pods, which read it at start; rotate with a rollout instead (docs/components/${o.component.toLowerCase()}.md)`,
     awsSolutions('SMG4'));
   acknowledgeAt(instance, 'Resource',
     'Moving PostgreSQL off 5432 hides nothing: the security group admits only the cluster, and TLS is required',

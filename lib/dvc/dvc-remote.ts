@@ -9,6 +9,7 @@ import {
   useBucketPolicyForAccessLogs,
 } from '../core/buckets';
 import { acknowledgeAt } from '../core/nag';
+import { ACCESS_LOG_RETENTION_DAYS } from '../core/platform';
 
 /** How objects in the DVC remote are encrypted at rest. */
 export enum DvcRemoteEncryption {
@@ -64,6 +65,9 @@ const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const PREFIX = /^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/;
 const REMOTE_NAME = /^[A-Za-z0-9_-]+$/;
 
+/** Days the remote keeps an overwritten or deleted object's old version (without cloud versioning). */
+export const DVC_NONCURRENT_VERSION_DAYS = 90;
+
 /**
  * An S3 bucket to use as a DVC remote: versioned, encrypted, private, TLS-only, access-logged and
  * retained when the stack is deleted. `grantRead`/`grantReadWrite` give exactly what DVC needs on
@@ -94,7 +98,7 @@ export class DvcRemote extends Construct {
     const remoteName = props.remoteName ?? 'storage';
     this.validate(props, remoteName);
 
-    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogs', props.accessLogRetentionDays ?? 365);
+    this.accessLogsBucket = createAccessLogsBucket(this, 'AccessLogs', props.accessLogRetentionDays ?? ACCESS_LOG_RETENTION_DAYS);
     if ((props.encryption ?? DvcRemoteEncryption.KMS) === DvcRemoteEncryption.KMS) {
       this.encryptionKey = createDataKey(this, 'Key', `Encryption of the DVC remote ${this.node.path}`);
     }
@@ -103,7 +107,7 @@ export class DvcRemote extends Construct {
       encryptionKey: this.encryptionKey,
       accessLogsBucket: this.accessLogsBucket,
       accessLogsPrefix: 'dvc-remote/',
-      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? (this.versionAware ? undefined : 90),
+      noncurrentVersionExpirationDays: props.noncurrentVersionExpirationDays ?? (this.versionAware ? undefined : DVC_NONCURRENT_VERSION_DAYS),
     });
     this.url = `s3://${this.bucket.bucketName}/${this.prefix}`;
 

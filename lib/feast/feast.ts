@@ -75,8 +75,8 @@ export interface FeastOptions {
   readonly maxReplicas?: number;
 }
 
-/** Properties of `Feast`. */
-export interface FeastProps extends FeastOptions {
+/** Properties of `FeastOnAws`. */
+export interface FeastOnAwsProps extends FeastOptions {
   /** The platform Feast runs on. */
   readonly platform: ComponentPlatform;
 }
@@ -101,7 +101,7 @@ const PREFIX_REASON = 'Feast reads (and the materializer writes) objects under a
  * and one that reads offline data and writes the registry (materialization), and the
  * `FeastFeatureStore` chart.
  */
-export class Feast extends Construct {
+export class FeastOnAws extends Construct {
   /** Registry (`registry/`) and offline data (`offline/`). */
   public readonly bucket: s3.Bucket;
   /** The key of the bucket, the online store and the AUTH token. */
@@ -115,8 +115,8 @@ export class Feast extends Construct {
   /** The role of the materialization job. */
   public readonly materializerIdentity: PodIdentityRole;
   /** The Kubernetes side. */
-  public readonly store: FeastFeatureStore;
-  /** The manifest applying `store`. */
+  public readonly chart: FeastFeatureStore;
+  /** The manifest applying `chart`. */
   public readonly manifest: eks.KubernetesManifest;
   /** `host:port` of the online store's primary endpoint (follows failover). */
   public readonly onlineEndpoint: string;
@@ -125,7 +125,7 @@ export class Feast extends Construct {
   /** The `feature_store.yaml` clients use (with FEAST_REDIS_PASSWORD from `authToken` in their environment). */
   public readonly featureStoreYaml: string;
 
-  constructor(scope: Construct, id: string, props: FeastProps) {
+  constructor(scope: Construct, id: string, props: FeastOnAwsProps) {
     super(scope, id);
     guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
@@ -180,7 +180,7 @@ export class Feast extends Construct {
       replicationGroupId: groupId,
       replicationGroupDescription: `Feast online store ${this.node.path}`,
       // Valkey: BSD-licensed, what ElastiCache develops now, 20% below Redis OSS per node; Feast's
-      // redis-py client speaks to it unchanged (README, Feast).
+      // redis-py client speaks to it unchanged (docs/components/feast.md).
       engine: 'valkey',
       engineVersion: '8.1',
       cacheNodeType: props.cacheNodeType ?? cache.nodeType,
@@ -204,7 +204,7 @@ export class Feast extends Construct {
 
     const passwordSecret = `${name}-online-store`;
     const app = new cdk8s.App();
-    this.store = reportPropsAt(this, () => new FeastFeatureStore(app, 'Feast', {
+    this.chart = reportPropsAt(this, () => new FeastFeatureStore(app, 'Feast', {
       namespace,
       name,
       profile,
@@ -223,27 +223,27 @@ export class Feast extends Construct {
       materialization: { schedule: props.materializationSchedule },
       clientNamespaces: props.clientNamespaces,
     }), p => (p === 'materialization.schedule' ? 'materializationSchedule' : p));
-    new ExternalSecretObject(this.store, 'OnlineStorePassword', {
+    new ExternalSecretObject(this.chart, 'OnlineStorePassword', {
       namespace,
       secretName: passwordSecret,
       remoteSecret: this.authToken.secretArn,
       component: 'feast',
       keys: [{ secretKey: 'password', property: 'password' }],
     });
-    this.url = this.store.url;
-    this.featureStoreYaml = this.store.featureStoreYaml;
+    this.url = this.chart.url;
+    this.featureStoreYaml = this.chart.featureStoreYaml;
 
     const data = { bucket: this.bucket, encryptionKey: this.dataKey };
     this.serverIdentity = prefixPodIdentity(this, 'ServerIdentity', {
-      cluster, namespace, serviceAccount: this.store.serviceAccount.name,
+      cluster, namespace, serviceAccount: this.chart.serviceAccount.name,
       description: 'Feast feature server: reads the registry',
     }, PREFIX_REASON, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: false });
     this.materializerIdentity = prefixPodIdentity(this, 'MaterializerIdentity', {
-      cluster, namespace, serviceAccount: this.store.materializerServiceAccount.name,
+      cluster, namespace, serviceAccount: this.chart.materializerServiceAccount.name,
       description: 'Feast materialization: reads offline data, reads and writes the registry',
     }, PREFIX_REASON, { ...data, prefix: FEAST_OFFLINE_PREFIX, write: false }, { ...data, prefix: FEAST_REGISTRY_PREFIX, write: true });
 
-    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.store);
+    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     this.manifest.node.addDependency(this.serverIdentity.association, this.materializerIdentity.association,
       this.onlineStore, secrets.store);
 
@@ -280,7 +280,7 @@ export class Feast extends Construct {
 
   private acknowledgeFindings(profile: StackProfile): void {
     acknowledgeAt(this.authToken, 'Resource',
-      'An AUTH token rotated under running pods locks them out until they restart; rotate with ElastiCache\'s ROTATE strategy and a rollout (README, Feast)',
+      'An AUTH token rotated under running pods locks them out until they restart; rotate with ElastiCache\'s ROTATE strategy and a rollout (docs/components/feast.md)',
       awsSolutions('SMG4'));
     acknowledgeAt(this, 'OnlineStore',
       'Moving Valkey off 6379 hides nothing: the security group admits only the cluster, TLS and AUTH are required',

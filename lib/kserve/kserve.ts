@@ -106,11 +106,6 @@ export interface KServeOptions {
    * @default - the model namespace only
    */
   readonly clientNamespaces?: string[];
-  /**
-   * Evidently's UI over the drift checks' runs (namespace `monitoring`), when a model has a `driftCheck`.
-   * @default false
-   */
-  readonly driftUi?: boolean;
 }
 
 /** Properties of `KServeOnAws`. */
@@ -123,7 +118,7 @@ export interface KServeOnAwsProps extends KServeOptions {
    */
   readonly modelSources?: ModelSource[];
   /**
-   * The MLflow whose registered versions `mlflowModelVersion` models are (the stack's `Mlflow`):
+   * The MLflow whose registered versions `mlflowModelVersion` models are (the stack's `MlflowOnAws`):
    * the model pods may read its logged models.
    * @default - no MLflow models
    */
@@ -171,14 +166,14 @@ export class KServeOnAws extends Construct {
   /** Role of the model pods. */
   public readonly identity: PodIdentityRole;
   /** The model namespace's objects (namespace, ServiceAccounts, storage container, InferenceServices). */
-  public readonly modelChart: cdk8s.Chart;
-  /** The manifest applying `modelChart`. */
+  public readonly chart: cdk8s.Chart;
+  /** The manifest applying `chart`. */
   public readonly manifest: eks.KubernetesManifest;
   /** Namespace of the models. */
   public readonly modelNamespace: string;
   /** The InferenceServices, by model name. */
   public readonly models: { [name: string]: InferenceService } = {};
-  /** The drift checks the models declare (`ServedModel.driftCheck`), for `DriftMonitoring`. */
+  /** The drift checks the models declare (`ServedModel.driftCheck`), for `EvidentlyOnAws`. */
   public readonly driftChecks: ModelDriftOptions[];
 
   constructor(scope: Construct, id: string, props: KServeOnAwsProps) {
@@ -232,19 +227,19 @@ export class KServeOnAws extends Construct {
       bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: `${PAYLOAD_PREFIX}/${namespace}`, write: true, putOnly: true,
     }, 'Model pods write one payload-log object per batch under their namespace\'s prefix; the wildcard is that prefix');
 
-    this.modelChart = new cdk8s.Chart(new cdk8s.App(), 'Models');
-    new ComponentNamespace(this.modelChart, 'Namespace', namespace);
+    this.chart = new cdk8s.Chart(new cdk8s.App(), 'Models');
+    new ComponentNamespace(this.chart, 'Namespace', namespace);
     const labels = standardLabels('kserve', namespace);
-    serviceAccount(this.modelChart, 'ServiceAccount', MODEL_SERVICE_ACCOUNT, labels, undefined, namespace);
+    serviceAccount(this.chart, 'ServiceAccount', MODEL_SERVICE_ACCOUNT, labels, undefined, namespace);
     const logging = props.payloadLogging ?? true;
     if (logging) {
-      serviceAccount(this.modelChart, 'LoggerSettings', LOGGER_SETTINGS_SERVICE_ACCOUNT, labels, {
+      serviceAccount(this.chart, 'LoggerSettings', LOGGER_SETTINGS_SERVICE_ACCOUNT, labels, {
         // Only the key's presence matters to KServe; the value is the models' role for the reader.
         'eks.amazonaws.com/role-arn': this.identity.role.roleArn,
         'serving.kserve.io/s3-region': region,
       }, namespace);
     }
-    const storage = new S3StorageContainer(this.modelChart, 'StorageContainer', { name: `s3-${namespace}`, region });
+    const storage = new S3StorageContainer(this.chart, 'StorageContainer', { name: `s3-${namespace}`, region });
 
     this.driftChecks = models.filter(m => m.driftCheck).map(m => ({ ...m.driftCheck, model: m.name }));
     for (const model of models) {
@@ -254,7 +249,7 @@ export class KServeOnAws extends Construct {
       });
     }
 
-    this.manifest = cluster.addCdk8sChart(`${id}Models`, this.modelChart);
+    this.manifest = cluster.addCdk8sChart(`${id}Models`, this.chart);
     this.manifest.node.addDependency(this.install.controller, this.install.runtimes, this.identity.association);
   }
 
@@ -293,7 +288,7 @@ export class KServeOnAws extends Construct {
       if (!ctx.mlflow) {
         throw new InvalidPropError(where, 'mlflowModelVersion', model.mlflowModelVersion.name, 'needs KServeOnAwsProps.mlflow (the MLflow the version is registered in)');
       }
-      return new MlflowInferenceService(this.modelChart, model.name, {
+      return new MlflowInferenceService(this.chart, model.name, {
         ...common,
         modelVersion: model.mlflowModelVersion,
         artifactsDestination: ctx.mlflow.artifactsDestination,
@@ -306,6 +301,6 @@ export class KServeOnAws extends Construct {
     if (!isUnresolved(model.storageUri) && !model.storageUri.startsWith('s3://')) {
       throw new InvalidPropError(where, 'storageUri', model.storageUri, 'allowed on AWS: an s3:// URI under one of the model sources');
     }
-    return new InferenceService(this.modelChart, model.name, { ...common, modelFormat: model.modelFormat, storageUri: model.storageUri });
+    return new InferenceService(this.chart, model.name, { ...common, modelFormat: model.modelFormat, storageUri: model.storageUri });
   }
 }

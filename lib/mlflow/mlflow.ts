@@ -46,7 +46,7 @@ export interface MlflowOptions {
    * Identifier of the RDS instance. It is fixed so that a change CloudFormation could only make by
    * replacing the instance fails ("already exists") instead of silently swapping in a new, empty
    * database. Stacks deployed before it existed: set it to the instance's current identifier
-   * before upgrading (README, "Upgrading"), or the upgrade replaces the instance.
+   * before upgrading (docs/upgrading.md), or the upgrade replaces the instance.
    * @default - `<stack name>-<construct id>`, lowercased (e.g. `mlopsstack-mlflow`)
    */
   readonly databaseInstanceIdentifier?: string;
@@ -58,7 +58,7 @@ export interface MlflowOptions {
    * bundle, not the global one, which would ride in every deploy request of the manifest.
    * @default - TLS is required (`sslmode=require`, the parameter group refuses plain connections)
    * but the server is not verified: the library cannot ship a bundle whose origin it can check
-   * offline, and the region of an environment-agnostic stack is not known at synth (README)
+   * offline, and the region of an environment-agnostic stack is not known at synth (docs/components/mlflow.md)
    */
   readonly databaseCaCertificates?: string;
   /**
@@ -94,10 +94,10 @@ export interface MlflowOptions {
   readonly defaultPermission?: MlflowPermission;
 }
 
-/** Properties of `Mlflow`. */
+/** Properties of `MlflowOnAws`. */
 /**
  * An MLflow tracking server's model store on S3, as a model server needs it: where the artifacts
- * are, and the grant to read the models logged there. `Mlflow` is one.
+ * are, and the grant to read the models logged there. `MlflowOnAws` is one.
  */
 export interface IMlflowModelStore {
   /** The server's `--artifacts-destination`, an `s3://` URI. */
@@ -108,7 +108,7 @@ export interface IMlflowModelStore {
   grantReadModels(grantee: iam.IGrantable): iam.Grant;
 }
 
-export interface MlflowProps extends MlflowOptions {
+export interface MlflowOnAwsProps extends MlflowOptions {
   /** The platform MLflow runs on. */
   readonly platform: ComponentPlatform;
 }
@@ -122,7 +122,7 @@ const ARTIFACT_PREFIX = 'mlflow';
  * the MLflow pods can use (Pod Identity, artifact prefix only), the database URI delivered by
  * External Secrets, and the `MlflowServer` chart.
  */
-export class Mlflow extends Construct implements IMlflowModelStore {
+export class MlflowOnAws extends Construct implements IMlflowModelStore {
   /** The PostgreSQL backend store. */
   public readonly database: rds.DatabaseInstance;
   private readonly databaseParts: ComponentDatabase;
@@ -133,8 +133,8 @@ export class Mlflow extends Construct implements IMlflowModelStore {
   /** The role of the MLflow pods. */
   public readonly identity: PodIdentityRole;
   /** The Kubernetes side. */
-  public readonly server: MlflowServer;
-  /** The manifest applying `server` to the cluster. */
+  public readonly chart: MlflowServer;
+  /** The manifest applying `chart` to the cluster. */
   public readonly manifest: eks.KubernetesManifest;
   /** Tracking URI for in-cluster clients. */
   public readonly trackingUri: string;
@@ -145,7 +145,7 @@ export class Mlflow extends Construct implements IMlflowModelStore {
   /** The admin password (key `password`), when basic auth is on. */
   public readonly adminSecret?: secretsmanager.Secret;
 
-  constructor(scope: Construct, id: string, props: MlflowProps) {
+  constructor(scope: Construct, id: string, props: MlflowOnAwsProps) {
     super(scope, id);
     guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
@@ -194,7 +194,7 @@ export class Mlflow extends Construct implements IMlflowModelStore {
     this.adminSecret = authSecrets?.admin;
 
     const server = new cdk8s.App();
-    this.server = reportPropsAt(this, () => new MlflowServer(server, 'Mlflow', {
+    this.chart = reportPropsAt(this, () => new MlflowServer(server, 'Mlflow', {
       namespace,
       name,
       profile,
@@ -210,7 +210,7 @@ export class Mlflow extends Construct implements IMlflowModelStore {
       basicAuth: auth ? { secretName: authSecret, defaultPermission: props.defaultPermission } : undefined,
     }));
     if (authSecrets) {
-      new ExternalSecretObject(this.server, 'AuthSecrets', {
+      new ExternalSecretObject(this.chart, 'AuthSecrets', {
         namespace,
         secretName: authSecret,
         remoteSecret: authSecrets.admin.secretArn,
@@ -221,13 +221,13 @@ export class Mlflow extends Construct implements IMlflowModelStore {
         ],
       });
     }
-    addDatabaseSecrets(this.server, this.databaseParts, {
+    addDatabaseSecrets(this.chart, this.databaseParts, {
       namespace,
       component: 'mlflow',
       secretName: dbSecret,
       adminSecretName: dbAdminSecret,
       // psycopg2 explicitly (the -full image also has psycopg 3, which a bare postgresql:// picks);
-      // sslmode=require because the parameter group refuses plain connections (README: why not verify-full).
+      // sslmode=require because the parameter group refuses plain connections (docs/components/mlflow.md: why not verify-full).
       template: {
         uri: `postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/${DATABASE_NAME}?${tls}`,
       },
@@ -238,15 +238,15 @@ export class Mlflow extends Construct implements IMlflowModelStore {
     this.identity = prefixPodIdentity(this, 'Identity', {
       cluster,
       namespace,
-      serviceAccount: this.server.serviceAccount.name,
+      serviceAccount: this.chart.serviceAccount.name,
       description: 'MLflow server: reads and writes artifacts under the mlflow/ prefix',
     }, 'MLflow writes one object per artifact under its prefix; the wildcard is that prefix of its own bucket and nothing wider',
     { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX, write: true });
 
-    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.server);
+    this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     // The pods need their credentials, their database and the ExternalSecret CRD before they start.
     this.manifest.node.addDependency(this.identity.association, this.database, secrets.store);
-    this.trackingUri = this.server.trackingUri;
+    this.trackingUri = this.chart.trackingUri;
 
   }
 

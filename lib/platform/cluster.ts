@@ -10,7 +10,7 @@ import { InvalidPropError } from '../../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../../constructs/versions';
 import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
 import { createDataKey } from '../core/buckets';
-import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from '../core/nag';
+import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding, wildcardFinding } from '../core/nag';
 import { profileDefaults, StackProfile } from '../core/profile';
 
 /** Properties of an `MlopsCluster`. */
@@ -167,7 +167,7 @@ export class MlopsCluster extends Construct {
       managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'));
     acknowledgeAt(cluster, `${provider}/Provider/framework-onEvent/ServiceRole/DefaultPolicy/Resource`,
       'The provider framework may invoke any version of its own kubectl handler function (":*" is the version qualifier of that one function ARN)',
-      awsSolutions(`IAM5[Resource::<${logicalIdAt(cluster, `${provider}/Handler/Resource`)}.Arn>:*]`));
+      wildcardFinding(cluster, `${provider}/Handler/Resource`, ':*'));
     acknowledgeAt(cluster, 'Resource',
       'aws-eks-v2 sets EncryptionConfig.Resources to ["secrets"], the value the EKS API still documents for envelope encryption with a customer managed key; the CloudFormation schema only marks it deprecated',
       'CloudFormation-Validate::W9009');

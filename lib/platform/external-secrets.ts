@@ -10,7 +10,7 @@ import { DEFAULT_SECRET_STORE } from '../../constructs/core/external-secret';
 import { standardLabels } from '../../constructs/core/labels';
 import { ComponentNamespace } from '../../constructs/core/namespace';
 import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from '../../constructs/core/workload';
-import { AwsSecretStoreChart } from '../../constructs/external-secrets/cluster-secret-store';
+import { AwsSecretStore } from '../../constructs/external-secrets/cluster-secret-store';
 import { EXTERNAL_SECRETS_CHART } from '../../constructs/versions';
 import { guardStackAgainstClashes } from '../core/clashes';
 import { ISecretDelivery } from '../core/platform';
@@ -52,7 +52,7 @@ const RESTRICTED_CONTAINER = { enabled: true, ...restrictedContainerSecurityCont
  */
 export class ExternalSecrets extends Construct implements ISecretDelivery {
   /** The Helm release of the operator. */
-  public readonly chart: eks.HelmChart;
+  public readonly release: eks.HelmChart;
   /** Role of the operator; holds read access to exactly the secrets passed to `grantRead`. */
   public readonly identity: PodIdentityRole;
   /** The manifest holding the namespace-restricted ClusterSecretStore. */
@@ -91,7 +91,7 @@ export class ExternalSecrets extends Construct implements ISecretDelivery {
       description: 'External Secrets Operator: reads the stack\'s secrets from Secrets Manager',
     });
 
-    this.chart = props.cluster.addHelmChart(`${id}Chart`, {
+    this.release = props.cluster.addHelmChart(`${id}Chart`, {
       chart: EXTERNAL_SECRETS_CHART.chart,
       repository: EXTERNAL_SECRETS_CHART.repository,
       version: EXTERNAL_SECRETS_CHART.version,
@@ -127,13 +127,13 @@ export class ExternalSecrets extends Construct implements ISecretDelivery {
         },
       },
     });
-    this.chart.node.addDependency(nsManifest);
+    this.release.node.addDependency(nsManifest);
     // The operator must have its credentials before it first reconciles a store.
-    this.chart.node.addDependency(this.identity.association);
+    this.release.node.addDependency(this.identity.association);
 
     (props.namespaces ?? []).forEach(ns => this.serveNamespace(ns));
     // Resolved at synth, so a component's constructor can still add its namespace.
-    const storeChart = new AwsSecretStoreChart(app, 'Store', {
+    const storeChart = new AwsSecretStore(app, 'Store', {
       region: Stack.of(this).region,
       namespaces: Lazy.list({ produce: () => [...this.served].sort() }),
     });
@@ -144,7 +144,7 @@ export class ExternalSecrets extends Construct implements ISecretDelivery {
     });
     this.store = props.cluster.addCdk8sChart(`${id}Store`, storeChart);
     // The ClusterSecretStore kind only exists once the chart has installed its CRDs.
-    this.store.node.addDependency(this.chart);
+    this.store.node.addDependency(this.release);
   }
 
   /** Lets ExternalSecrets in `namespace` read through the store (what they read is still only what `grantRead` allows). */

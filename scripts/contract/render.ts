@@ -168,13 +168,13 @@ fs.writeFileSync(path.join(outdir, 'kserve-controller.json'), JSON.stringify({
 // Drift checks of that model as the reference stack declares them: its CronJob (AWS names replaced by
 // the local ones; the image, built at deploy time, is the test's own drift job) and its alarms.
 const driftStack = new MlopsStack(new App(), 'DriftStack', {
-  kserve: { driftUi: true, models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
+  evidently: { ui: true }, kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
     driftCheck: { features: [...CONTRACT.drift.features], driftShare: CONTRACT.drift.driftShare } }] },
 });
 const dref = (c: any) => driftStack.getLogicalId(c.node.defaultChild ?? c);
 const driftSubstitutions: Record<string, string> = {
   [`\${Ref:${dref(driftStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
-  [`\${Ref:${dref(driftStack.drift!.bucket)}}`]: CONTRACT.drift.reportsBucket,
+  [`\${Ref:${dref(driftStack.evidently!.bucket)}}`]: CONTRACT.drift.reportsBucket,
   '${Ref:AWS::Region}': CONTRACT.awsRegion,
 };
 let driftJson = JSON.stringify(KubernetesManifests.fromStack(driftStack).map(o => o.object).filter(o => ['CronJob', 'Deployment'].includes(o.kind) && o.metadata.namespace === 'monitoring'), null, 1);

@@ -1,6 +1,6 @@
 import * as cdk8s from 'cdk8s';
 import {
-  AwsSecretStoreChart, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer,
+  AwsSecretStore, ExternalSecretObject, FeastFeatureStore, FeastRedisType, KubernetesManifests, MlflowServer,
   RestrictedNamespace, StackProfile,
 } from '../../lib';
 import { buildDagsterExample } from '../../examples/dagster-on-any-cluster';
@@ -26,7 +26,7 @@ export function standaloneCharts(): SourcedObject[] {
     keys: [{ secretKey: 'password', property: 'password' }, { secretKey: 'username', property: 'username' }],
     component: 'example',
   });
-  new AwsSecretStoreChart(app, 'Store', { region: 'eu-west-1', namespaces: ['team-a', 'team-b'] });
+  new AwsSecretStore(app, 'Store', { region: 'eu-west-1', namespaces: ['team-a', 'team-b'] });
   const mlflow = { backendStoreSecretName: 'db', artifactsDestination: 's3://bucket/mlflow' };
   new MlflowServer(app, 'MlflowDev', { ...mlflow, namespace: 'team-a' });
   new MlflowServer(app, 'MlflowProd', {

@@ -21,15 +21,8 @@ import { addComponentNamespaces, ComponentPlatform, resolvePlatform } from '../c
 import { PodIdentityRole } from '../core/pod-identity';
 import { PayloadLogs } from '../kserve/payload-logs';
 
-
-/** Properties of `DriftMonitoring`. */
-export interface DriftMonitoringProps {
-  /** The platform the checks run on (its profile sizes them). */
-  readonly platform: ComponentPlatform;
-  /** The models to check. */
-  readonly models: ModelDriftOptions[];
-  /** The payload logs of the models (`KServeOnAws.payloadLogs`). */
-  readonly payloadLogs: PayloadLogs;
+/** What a user chooses about Evidently; the stack supplies the rest (`EvidentlyOnAwsProps`). */
+export interface EvidentlyOptions {
   /**
    * Namespace of the checks.
    * @default 'monitoring'
@@ -45,6 +38,16 @@ export interface DriftMonitoringProps {
    * @default false
    */
   readonly ui?: boolean;
+}
+
+/** Properties of `EvidentlyOnAws`. */
+export interface EvidentlyOnAwsProps extends EvidentlyOptions {
+  /** The platform the checks run on (its profile sizes them). */
+  readonly platform: ComponentPlatform;
+  /** The models to check (`KServeOnAws.driftChecks`). */
+  readonly models: ModelDriftOptions[];
+  /** The payload logs of the models (`KServeOnAws.payloadLogs`). */
+  readonly payloadLogs: PayloadLogs;
 }
 
 /** The drift job's source (jobs/drift), from lib/evidently/ in the repository or dist/lib/evidently/ in the package. */
@@ -66,7 +69,7 @@ const ALARM_PERIOD_SECONDS = DRIFT_CHECK_DEFAULTS.alertingSeconds;
  * CloudWatch namespace, a drift alarm (DriftShare at or above the model's share) and a missing-data
  * alarm (no RowCount for ten minutes: the monitor is dead), both notifying one encrypted SNS topic.
  */
-export class DriftMonitoring extends Construct {
+export class EvidentlyOnAws extends Construct {
   /** Bucket of the references and reports. */
   public readonly bucket: s3.Bucket;
   /** The drift job's image. */
@@ -82,7 +85,7 @@ export class DriftMonitoring extends Construct {
   /** The manifest of the checks' namespace. */
   public readonly namespaceManifest: eks.KubernetesManifest;
 
-  constructor(scope: Construct, id: string, props: DriftMonitoringProps) {
+  constructor(scope: Construct, id: string, props: EvidentlyOnAwsProps) {
     super(scope, id);
     guardStackAgainstClashes(this);
     useBucketPolicyForAccessLogs(this);
