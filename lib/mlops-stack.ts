@@ -13,7 +13,7 @@ import { KServeOnAws, KServeOptions } from './kserve/kserve';
 import { MlflowOnAws, MlflowOptions } from './mlflow/mlflow';
 import { addComponentNamespaces, ComponentPlatform } from './core/platform';
 import { PodIdentityRole } from './core/pod-identity';
-import { StackProfile } from './core/profile';
+import { resolveProfile, StackProfile } from './core/profile';
 
 /** Properties of the reference `MlopsStack`. */
 export interface MlopsStackProps extends StackProps {
@@ -97,7 +97,7 @@ export class MlopsStack extends Stack {
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
     guardStackAgainstClashes(this);
-    this.profile = props.profile ?? StackProfile.DEVELOPMENT;
+    this.profile = resolveProfile(props.profile);
 
     this.platform = new MlopsCluster(this, 'Platform', {
       profile: this.profile,

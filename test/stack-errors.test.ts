@@ -29,6 +29,13 @@ describe('a bad prop is reported at its construct path from the app, as the user
     ['MLflow name', { mlflow: { name: 'ML_flow' } }, 'TeamB/Mlflow', 'name'],
     ['MLflow client namespace', { mlflow: { clientNamespaces: ['Team_B'] } }, 'TeamB/Mlflow', 'clientNamespaces'],
     ['MLflow namespace', { mlflow: { namespace: 'ML_Ops' } }, 'TeamB', 'mlflow.namespace'],
+    ['MLflow ingress host', { mlflow: { ingress: { host: 'MLflow Host' } } }, 'TeamB/Mlflow', 'ingress.host'],
+    ['MLflow database CA bundle that is not PEM', { mlflow: { databaseCaCertificates: 'not a certificate' } }, 'TeamB/Mlflow', 'databaseCaCertificates'],
+    ['Feast namespace', { feast: { namespace: 'Feast_NS' } }, 'TeamB', 'feast.namespace'],
+    ['Feast replication group id', { feast: { replicationGroupId: 'Feast--store' } }, 'TeamB/Feast', 'replicationGroupId'],
+    ['Dagster namespace', { dagster: { namespace: 'Dagster_NS' } }, 'TeamB', 'dagster.namespace'],
+    ['Dagster client namespace', { dagster: { clientNamespaces: ['Team_B'] } }, 'TeamB/Dagster', 'clientNamespaces'],
+    ['Dagster code-location name', { dagster: { codeLocations: [{ ...LOCATION, name: 'ETL_1' }] } }, 'TeamB/Dagster', 'codeLocations[0].name'],
     ['Feast replicas', { feast: { replicas: 0 } }, 'TeamB/Feast', 'replicas'],
     ['Feast maxReplicas below replicas', { feast: { replicas: 3, maxReplicas: 2 } }, 'TeamB/Feast', 'maxReplicas'],
     ['Feast project', { feast: { project: 'my project' } }, 'TeamB/Feast', 'project'],
@@ -55,6 +62,9 @@ describe('a bad prop is reported at its construct path from the app, as the user
     ['an MLflow version by runs:/ URI', models({ name: 'churn', mlflowModelVersion: { ...VERSION, artifactUri: 'runs:/r1/model' } }),
       'TeamB/KServe/models/churn', 'mlflowModelVersion.artifactUri'],
     ['a drift share above 1', models({ ...MODEL, driftCheck: { driftShare: 2 } }), 'TeamB/KServe/models/iris', 'driftCheck.driftShare'],
+    ['a model that sets what the stack sets', models({ ...MODEL, namespace: 'other' }), 'TeamB/KServe/models/iris', 'namespace'],
+    ['a drift check without payload logs', { kserve: { payloadLogging: false, models: [{ ...MODEL, driftCheck: {} }] } }, 'TeamB/KServe/models/iris', 'driftCheck'],
+    ['an Evidently namespace', { evidently: { namespace: 'Drift_NS' }, ...models({ ...MODEL, driftCheck: {} }) }, 'TeamB/Drift', 'namespace'],
     ['a drift window of 0 minutes', models({ ...MODEL, driftCheck: { windowMinutes: 0 } }), 'TeamB/KServe/models/iris', 'driftCheck.windowMinutes'],
   ])('%s', (_, props, where, prop) => {
     const message = messageOf(props);

@@ -6,7 +6,7 @@ import { dbBootstrapScript } from '../core/db-bootstrap';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { DAGSTER_DAEMON, DAGSTER_DEFAULTS, DAGSTER_WEBSERVER, DagsterSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
@@ -186,6 +186,17 @@ const WORKSPACE_DIR = '/dagster-workspace';
 const SCRATCH = '/tmp';
 const PYTHON_MODULE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/;
 
+/** What every Dagster pod of one deployment shares: names, env, the instance and workspace volumes. */
+interface DagsterPods {
+  readonly identity: (part: string) => ServerIdentity;
+  readonly env: k8s.EnvVar[];
+  readonly envFrom: k8s.EnvFromSource[];
+  readonly mounts: k8s.VolumeMount[];
+  readonly volumes: k8s.Volume[];
+  readonly workspaceArgs: string[];
+  readonly scratch: k8s.VolumeMount;
+}
+
 /**
  * Dagster for any Kubernetes cluster: webserver (and optionally a read-only one), the daemon
  * (schedules, sensors, run queue), one gRPC code server per code location, `dagster.yaml` and
@@ -213,7 +224,7 @@ export class Dagster extends Chart {
     const namespace = props.namespace ?? 'dagster';
     super(scope, id, { namespace });
     const name = props.name ?? 'dagster';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const profile = resolveProfile(props.profile);
     const defaults = DAGSTER_DEFAULTS[profile];
     const locations = props.codeLocations ?? [];
     const webserverReplicas = props.webserverReplicas ?? defaults.webserverReplicas;
@@ -277,24 +288,38 @@ export class Dagster extends Chart {
     const envFrom: k8s.EnvFromSource[] = [{ secretRef: { name: props.databaseSecretName } }];
     const workspaceArgs = ['-w', `${WORKSPACE_DIR}/workspace.yaml`];
 
+    const pods: DagsterPods = { identity, env, envFrom, mounts, volumes, workspaceArgs, scratch };
+    const deployments = this.webservers(props, pods, namespace, webserverReplicas);
+    this.webserver = deployments[0];
+    this.webserverUrl = `http://${name}-webserver.${namespace}.svc:${DAGSTER_WEBSERVER_PORT}`;
+
+    this.daemon = this.daemonDeployment(props, pods);
+    const daemonParts = identity('daemon');
+
+    for (const location of locations) this.codeServer(location, identity, [daemonParts, identity('webserver'), identity('read-only'), identity('run')]);
+    this.runLauncherRbac(name, labels('run-launcher'));
+  }
+
+  /** The webserver Deployments (and the read-only one), each with its Service, policy and PDB. */
+  private webservers(props: DagsterProps, pods: DagsterPods, namespace: string, webserverReplicas: number): k8s.KubeDeployment[] {
     const webserverContainer = (readOnly: boolean): k8s.Container => ({
       name: 'webserver',
       image: imageRef(DAGSTER_IMAGE),
       command: ['dagster-webserver'],
-      args: ['--host', '0.0.0.0', '--port', String(DAGSTER_WEBSERVER_PORT), ...workspaceArgs, ...(readOnly ? ['--read-only'] : [])],
-      env,
-      envFrom,
+      args: ['--host', '0.0.0.0', '--port', String(DAGSTER_WEBSERVER_PORT), ...pods.workspaceArgs, ...(readOnly ? ['--read-only'] : [])],
+      env: pods.env,
+      envFrom: pods.envFrom,
       ports: [{ name: 'http', containerPort: DAGSTER_WEBSERVER_PORT, protocol: 'TCP' }],
       ...httpProbes('/server_info', 'http', 180),
       resources: resources(DAGSTER_WEBSERVER.cpu, DAGSTER_WEBSERVER.memory, DAGSTER_WEBSERVER.memoryLimit),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: mounts,
+      volumeMounts: pods.mounts,
     });
     const webservers: [string, boolean, number][] = [['webserver', false, webserverReplicas],
       ...(props.readOnlyWebserver ? [['read-only', true, webserverReplicas] as [string, boolean, number]] : [])];
     const webClients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [DAGSTER_CLIENT_LABEL]: 'true' });
-    const deployments = webservers.map(([part, readOnly, replicas]) => {
-      const server = identity(part);
+    return webservers.map(([part, readOnly, replicas]) => {
+      const server = pods.identity(part);
       const deployment = new k8s.KubeDeployment(this, `${part}Deployment`, {
         metadata: { name: server.name, labels: server.labels },
         spec: {
@@ -308,7 +333,7 @@ export class Dagster extends Chart {
               // config (the token); the Role decides what it may do (nothing for the read-only one).
               automountServiceAccountToken: true,
               containers: [webserverContainer(readOnly)],
-              volumes,
+              volumes: pods.volumes,
               ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(server.selector) } : {}),
             }),
           },
@@ -320,9 +345,10 @@ export class Dagster extends Chart {
       if (replicas > 1) disruptionBudget(parts, server);
       return deployment;
     });
-    this.webserver = deployments[0];
-    this.webserverUrl = `http://${name}-webserver.${namespace}.svc:${DAGSTER_WEBSERVER_PORT}`;
+  }
 
+  /** The daemon's Deployment: one replica, recreated, with the database bootstrap as init container. */
+  private daemonDeployment(props: DagsterProps, pods: DagsterPods): k8s.KubeDeployment {
     const bootstrap: k8s.Container[] = props.databaseAdminSecretName ? [{
       name: 'db-bootstrap',
       image: imageRef(DAGSTER_IMAGE),
@@ -337,10 +363,10 @@ export class Dagster extends Chart {
       ],
       resources: resources('50m', '128Mi'),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: [scratch],
+      volumeMounts: [pods.scratch],
     }] : [];
-    const daemonParts = identity('daemon');
-    this.daemon = new k8s.KubeDeployment(this, 'DaemonDeployment', {
+    const daemonParts = pods.identity('daemon');
+    return new k8s.KubeDeployment(this, 'DaemonDeployment', {
       metadata: { name: daemonParts.name, labels: daemonParts.labels },
       spec: {
         replicas: 1,
@@ -357,23 +383,20 @@ export class Dagster extends Chart {
               name: 'daemon',
               image: imageRef(DAGSTER_IMAGE),
               command: ['dagster-daemon'],
-              args: ['run', ...workspaceArgs],
-              env,
-              envFrom,
+              args: ['run', ...pods.workspaceArgs],
+              env: pods.env,
+              envFrom: pods.envFrom,
               // Fails when the daemons stop writing heartbeats (after about 5 minutes).
               livenessProbe: { exec: { command: ['dagster-daemon', 'liveness-check'] }, initialDelaySeconds: 300, periodSeconds: 60, timeoutSeconds: 30, failureThreshold: 3 },
               resources: resources(DAGSTER_DAEMON.cpu, DAGSTER_DAEMON.memory, DAGSTER_DAEMON.memoryLimit),
               securityContext: restrictedContainerSecurityContext(),
-              volumeMounts: mounts,
+              volumeMounts: pods.mounts,
             }],
-            volumes,
+            volumes: pods.volumes,
           }),
         },
       },
     });
-
-    for (const location of locations) this.codeServer(location, identity, [daemonParts, identity('webserver'), identity('read-only'), identity('run')]);
-    this.runLauncherRbac(name, labels('run-launcher'));
   }
 
   /** One code location: Deployment, Service, and a policy that admits webserver, daemon and run pods only. */

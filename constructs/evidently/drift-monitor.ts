@@ -5,7 +5,7 @@ import { guardAgainstClashes } from '../core/clashes';
 import { assertCronSchedule } from '../core/cron';
 import { assertDnsLabel, InvalidPropError, isS3Uri } from '../core/errors';
 import { standardLabels } from '../core/labels';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { restrictedPodSpec, serviceAccount } from '../core/server';
 import { NON_ROOT_ID, resources, restrictedContainerSecurityContext } from '../core/workload';
 import { DRIFT_CHECK_DEFAULTS } from './defaults';
@@ -174,7 +174,7 @@ export class DriftMonitor extends Chart {
     const labels = standardLabels('evidently', name);
     this.serviceAccountName = name;
     serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
-    const sized = DRIFT_CHECK_DEFAULTS.resources[props.profile ?? StackProfile.DEVELOPMENT];
+    const sized = DRIFT_CHECK_DEFAULTS.resources[resolveProfile(props.profile)];
     const metrics = props.metrics ?? DriftMetricsSink.LOG;
     const env = awsEnv(props.awsRegion, props.s3EndpointUrl);
     const container: k8s.Container = {

@@ -7,7 +7,7 @@ import { assertCronSchedule } from '../core/cron';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isUnresolved } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { FEAST_DEFAULTS, FeastSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
@@ -185,6 +185,29 @@ export interface FeastFeatureStoreProps {
 }
 
 
+/** The feature server's objects. */
+interface FeatureServerParts {
+  readonly deployment: k8s.KubeDeployment;
+  readonly autoscaler: k8s.KubeHorizontalPodAutoscalerV2;
+  readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  readonly service: k8s.KubeService;
+  readonly networkPolicy: k8s.KubeNetworkPolicy;
+}
+
+/** What the feature server's and the materializer's pods share. */
+interface FeastPods {
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  readonly selector: Record<string, string>;
+  readonly jobLabels: Record<string, string>;
+  readonly storeClientLabels: Record<string, string>;
+  readonly env: k8s.EnvVar[];
+  readonly volumes: k8s.Volume[];
+  readonly mounts: k8s.VolumeMount[];
+  readonly materializerName: string;
+  readonly ttl: number;
+}
+
 /** Feast's image runs as UID 1001 (UBI's default user), which owns its virtualenv. */
 const FEAST_UID = 1001;
 const SCRATCH = '/tmp';
@@ -230,7 +253,7 @@ export class FeastFeatureStore extends Chart {
     const namespace = props.namespace ?? 'feast';
     super(scope, id, { namespace });
     const name = props.name ?? 'feast';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const profile = resolveProfile(props.profile);
     const defaults = FEAST_DEFAULTS[profile].server;
     const replicas = props.replicas ?? defaults.replicas;
     const maxReplicas = props.maxReplicas ?? Math.max(defaults.maxReplicas, replicas);
@@ -272,7 +295,6 @@ export class FeastFeatureStore extends Chart {
     const configHash = createHash('sha256').update(this.featureStoreYaml.replace(/\$\{Token\[[^\]]+\]\}/g, '${token}'))
       .digest('hex').slice(0, 16);
 
-    const server: ServerIdentity = { name, labels, selector };
     this.serviceAccount = serviceAccount(this, 'ServiceAccount', name, labels, props.serviceAccountAnnotations);
     const materializerName = `${name}-materializer`;
     this.materializerServiceAccount = serviceAccount(this, 'MaterializerServiceAccount', materializerName, jobLabels,
@@ -297,6 +319,18 @@ export class FeastFeatureStore extends Chart {
       { name: 'scratch', mountPath: SCRATCH },
     ];
 
+    const pods: FeastPods = { name, labels, selector, jobLabels, storeClientLabels, env, volumes, mounts, materializerName, ttl };
+    const served = this.featureServer(props, pods, namespace, configHash);
+    this.deployment = served.deployment;
+    this.autoscaler = served.autoscaler;
+    this.podDisruptionBudget = served.podDisruptionBudget;
+    this.service = served.service;
+    this.networkPolicy = served.networkPolicy;
+    this.materialization = this.materializationJob(pods, job);
+  }
+
+  /** The feature server: Deployment (the autoscaler owns its replicas), autoscaler, PDB, Service, policy. */
+  private featureServer(props: FeastFeatureStoreProps, pods: FeastPods, namespace: string, configHash: string): FeatureServerParts {
     const container: k8s.Container = {
       name: 'feature-server',
       image: imageRef(FEAST_IMAGE),
@@ -306,20 +340,22 @@ export class FeastFeatureStore extends Chart {
         'serve',
         '--host', '0.0.0.0',
         '--port', String(FEAST_PORT),
-        '--workers', String(workers),
-        '--registry_ttl_sec', String(ttl),
+        '--workers', String(this.sizing.workers),
+        '--registry_ttl_sec', String(pods.ttl),
       ],
-      env,
+      env: pods.env,
       ports: [{ name: 'http', containerPort: FEAST_PORT, protocol: 'TCP' }],
       // /health answers 200 once the registry is loaded (then from its cache).
       ...httpProbes('/health', 'http', 120),
       resources: resources(this.sizing.cpu, this.sizing.memory),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: mounts,
+      volumeMounts: pods.mounts,
     };
 
-    const podLabels = { ...labels, ...storeClientLabels };
-    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+    const { name, labels, selector } = pods;
+    const replicas = this.sizing.replicas;
+    const podLabels = { ...labels, ...pods.storeClientLabels };
+    const deployment = new k8s.KubeDeployment(this, 'Deployment', {
       metadata: { name, labels },
       spec: {
         // No spec.replicas: the autoscaler owns it, and a re-applied manifest must not reset it.
@@ -329,41 +365,46 @@ export class FeastFeatureStore extends Chart {
           metadata: { labels: podLabels, annotations: { 'feast.cdk-mlops-stack.io/config-sha256': configHash } },
           spec: restrictedPodSpec(name, {
             containers: [container],
-            volumes,
+            volumes: pods.volumes,
             ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
           }, FEAST_UID),
         },
       },
     });
 
-    this.autoscaler = new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
+    const autoscaler = new k8s.KubeHorizontalPodAutoscalerV2(this, 'Autoscaler', {
       metadata: { name, labels },
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
         minReplicas: replicas,
-        maxReplicas,
+        maxReplicas: this.sizing.maxReplicas,
         metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
       },
     });
 
-    if (replicas > 1) this.podDisruptionBudget = disruptionBudget(this, server);
-    this.service = clusterIpService(this, server, 'http', FEAST_PORT);
-    this.networkPolicy = serverNetworkPolicy(this, server, FEAST_PORT,
+    const server: ServerIdentity = { name, labels, selector };
+    const podDisruptionBudget = replicas > 1 ? disruptionBudget(this, server) : undefined;
+    const service = clusterIpService(this, server, 'http', FEAST_PORT);
+    const networkPolicy = serverNetworkPolicy(this, server, FEAST_PORT,
       clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [FEAST_CLIENT_LABEL]: 'true' }));
+    return { deployment, autoscaler, podDisruptionBudget, service, networkPolicy };
+  }
 
+  /** The materialization CronJob: one run at a time, up to the moment it starts. */
+  private materializationJob(pods: FeastPods, job: { schedule: string; deadlineSeconds: number; backoffLimit: number }): k8s.KubeCronJob {
     const materialize: k8s.Container = {
       name: 'materialize',
       image: imageRef(FEAST_IMAGE),
       // Up to the moment the run starts (UTC); Feast resumes each view from its last materialized point.
       command: ['sh', '-c', `exec feast --feature-store-yaml ${CONFIG_FILE} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"`],
-      env: [...env, { name: 'PYTHONPATH', value: PYTHON_DIR }],
+      env: [...pods.env, { name: 'PYTHONPATH', value: PYTHON_DIR }],
       // The contract measured a 574 MiB peak for 100,000 rows; the limit is the headroom above it.
       resources: resources(this.sizing.jobCpu, this.sizing.jobMemoryRequest, this.sizing.jobMemory),
       securityContext: restrictedContainerSecurityContext(),
-      volumeMounts: mounts,
+      volumeMounts: pods.mounts,
     };
-    this.materialization = new k8s.KubeCronJob(this, 'Materialization', {
-      metadata: { name: `${name}-materialize`, labels: jobLabels },
+    return new k8s.KubeCronJob(this, 'Materialization', {
+      metadata: { name: `${pods.name}-materialize`, labels: pods.jobLabels },
       spec: {
         schedule: job.schedule,
         timeZone: 'Etc/UTC',
@@ -373,13 +414,13 @@ export class FeastFeatureStore extends Chart {
         successfulJobsHistoryLimit: 3,
         failedJobsHistoryLimit: 3,
         jobTemplate: {
-          metadata: { labels: jobLabels },
+          metadata: { labels: pods.jobLabels },
           spec: {
             backoffLimit: job.backoffLimit,
             activeDeadlineSeconds: job.deadlineSeconds,
             template: {
-              metadata: { labels: { ...jobLabels, ...storeClientLabels } },
-              spec: restrictedPodSpec(materializerName, { restartPolicy: 'Never', containers: [materialize], volumes }, FEAST_UID),
+              metadata: { labels: { ...pods.jobLabels, ...pods.storeClientLabels } },
+              spec: restrictedPodSpec(pods.materializerName, { restartPolicy: 'Never', containers: [materialize], volumes: pods.volumes }, FEAST_UID),
             },
           },
         },

@@ -5,7 +5,7 @@ import { guardAgainstClashes } from '../core/clashes';
 import { assertDnsLabel, InvalidPropError, isUnresolved } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { MODEL_DEFAULTS, ModelSizing } from './defaults';
 import { assertLimitCoversRequest, parseQuantity } from '../core/quantity';
 import { loggerSpec, PayloadLoggerProps } from './payload-logger';
@@ -240,7 +240,7 @@ export class InferenceService extends Construct {
         `allowed for ${format} (runtime ${runtime.name}): ${runtime.protocols.join(', ')}`);
     }
 
-    const defaults = MODEL_DEFAULTS[props.profile ?? StackProfile.DEVELOPMENT];
+    const defaults = MODEL_DEFAULTS[resolveProfile(props.profile)];
     const minReplicas = props.minReplicas ?? defaults.minReplicas;
     const maxReplicas = props.maxReplicas ?? Math.max(defaults.maxReplicas, minReplicas);
     if (!Number.isInteger(minReplicas) || minReplicas < 1) {

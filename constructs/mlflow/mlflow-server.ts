@@ -6,7 +6,7 @@ import { assertDnsLabel, assertPositiveInteger, InvalidPropError, isS3Uri, isUnr
 import { selectorLabels, standardLabels } from '../core/labels';
 import { AlbOptions, albIngressAnnotations, albIngressClass } from '../core/ingress';
 import { assertCidr, clientPeers, NAMESPACE_NAME_LABEL } from '../core/network';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { MLFLOW_DEFAULTS, MlflowSizing } from './defaults';
 import {
   clusterIpService, disruptionBudget, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount,
@@ -223,7 +223,7 @@ export class MlflowServer extends Chart {
     super(scope, id, { namespace: props.namespace ?? 'mlflow' });
     const namespace = props.namespace ?? 'mlflow';
     const name = props.name ?? 'mlflow';
-    const profile = props.profile ?? StackProfile.DEVELOPMENT;
+    const profile = resolveProfile(props.profile);
     const defaults = MLFLOW_DEFAULTS[profile];
     const replicas = props.replicas ?? defaults.replicas;
     const workers = props.workers ?? defaults.workers;
@@ -288,6 +288,39 @@ export class MlflowServer extends Chart {
       volumeMounts: [scratchMount, ...caMounts, ...(auth?.mounts ?? [])],
     };
 
+    const initContainers = this.initContainers(props, { backendUri, common, scratchMount, caMounts, auth });
+
+    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
+      metadata: { name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: selector },
+        strategy: rollWithoutDowntime(),
+        template: {
+          metadata: { labels },
+          spec: restrictedPodSpec(name, {
+            initContainers,
+            containers: [container],
+            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...caVolumes, ...(auth?.volumes ?? [])],
+            ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
+          }),
+        },
+      },
+    });
+
+    this.service = clusterIpService(this, server, 'http', MLFLOW_PORT);
+    if (replicas > 1) this.podDisruptionBudget = disruptionBudget(this, server);
+
+    const exposed = this.expose(props, server, namespace);
+    this.networkPolicy = exposed.networkPolicy;
+    this.ingress = exposed.ingress;
+  }
+
+  /** The init containers: the database bootstrap (with admin credentials), the auth config, the migration. */
+  private initContainers(props: MlflowServerProps, c: {
+    backendUri: k8s.EnvVar; common: k8s.EnvVar[]; scratchMount: k8s.VolumeMount; caMounts: k8s.VolumeMount[]; auth?: ReturnType<typeof basicAuthParts>;
+  }): k8s.Container[] {
+    const { backendUri, common, scratchMount, caMounts, auth } = c;
     const bootstrap: k8s.Container[] = props.backendStoreAdminSecretName ? [{
       name: 'db-bootstrap',
       image: imageRef(MLFLOW_IMAGE),
@@ -314,53 +347,37 @@ export class MlflowServer extends Chart {
       securityContext: restrictedContainerSecurityContext(),
       volumeMounts: [scratchMount, ...caMounts, ...(auth?.mounts ?? [])],
     };
+    return [...bootstrap, ...(auth ? [auth.writeConfig] : []), migrate];
+  }
 
-    this.deployment = new k8s.KubeDeployment(this, 'Deployment', {
-      metadata: { name, labels },
-      spec: {
-        replicas,
-        selector: { matchLabels: selector },
-        strategy: rollWithoutDowntime(),
-        template: {
-          metadata: { labels },
-          spec: restrictedPodSpec(name, {
-            initContainers: [...bootstrap, ...(auth ? [auth.writeConfig] : []), migrate],
-            containers: [container],
-            volumes: [{ name: 'scratch', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } }, ...caVolumes, ...(auth?.volumes ?? [])],
-            ...(replicas > 1 ? { topologySpreadConstraints: zoneSpread(selector) } : {}),
-          }),
-        },
-      },
-    });
-
-    this.service = clusterIpService(this, server, 'http', MLFLOW_PORT);
-    if (replicas > 1) this.podDisruptionBudget = disruptionBudget(this, server);
-
+  /** Who may reach the server: its NetworkPolicy (clients, the ingress controller or CIDRs) and, with `ingress`, the Ingress. */
+  private expose(props: MlflowServerProps, server: ServerIdentity, namespace: string): { networkPolicy: k8s.KubeNetworkPolicy; ingress?: k8s.KubeIngress } {
+    const { name, labels } = server;
     const ingressPeers: k8s.NetworkPolicyPeer[] = [
       ...(props.ingress?.controllerNamespace
         ? [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: props.ingress.controllerNamespace } } }]
         : []),
       ...(props.ingress?.allowFromCidrs ?? []).map(cidr => ({ ipBlock: { cidr } })),
     ];
-    this.networkPolicy = serverNetworkPolicy(this, server, MLFLOW_PORT, [
+    const networkPolicy = serverNetworkPolicy(this, server, MLFLOW_PORT, [
       ...clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [MLFLOW_CLIENT_LABEL]: 'true' }),
       ...ingressPeers,
     ]);
 
-    if (props.ingress) {
-      const ownClass = props.ingress.className === undefined;
-      this.ingress = new k8s.KubeIngress(this, 'Ingress', {
-        metadata: { name, labels, ...(ownClass ? { annotations: albIngressAnnotations('/health') } : {}) },
-        spec: {
-          ingressClassName: props.ingress.className ?? albIngressClass(this, name, namespace, labels, props.ingress),
-          tls: [{ hosts: [props.ingress.host] }],
-          rules: [{
-            host: props.ingress.host,
-            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: MLFLOW_PORT } } } }] },
-          }],
-        },
-      });
-    }
+    if (!props.ingress) return { networkPolicy };
+    const ownClass = props.ingress.className === undefined;
+    const ingress = new k8s.KubeIngress(this, 'Ingress', {
+      metadata: { name, labels, ...(ownClass ? { annotations: albIngressAnnotations('/health') } : {}) },
+      spec: {
+        ingressClassName: props.ingress.className ?? albIngressClass(this, name, namespace, labels, props.ingress),
+        tls: [{ hosts: [props.ingress.host] }],
+        rules: [{
+          host: props.ingress.host,
+          http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name, port: { number: MLFLOW_PORT } } } }] },
+        }],
+      },
+    });
+    return { networkPolicy, ingress };
   }
 
   private validate(props: MlflowServerProps, v: {

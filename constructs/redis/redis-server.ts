@@ -5,7 +5,7 @@ import { guardAgainstClashes } from '../core/clashes';
 import { assertDnsLabel, assertPositiveInteger, InvalidPropError } from '../core/errors';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { clientPeers } from '../core/network';
-import { StackProfile } from '../core/profile';
+import { resolveProfile, StackProfile } from '../core/profile';
 import { clusterIpService, restrictedPodSpec, ServerIdentity, serverNetworkPolicy, serviceAccount } from '../core/server';
 import { resources, restrictedContainerSecurityContext } from '../core/workload';
 import { imageRef, VALKEY_IMAGE } from '../versions';
@@ -96,7 +96,7 @@ export class RedisServer extends Chart {
     assertDnsLabel(this, 'passwordSecretName', props.passwordSecretName);
     assertPositiveInteger(this, 'memoryMiB', memoryMiB);
     if (memoryMiB < 64) throw new InvalidPropError(this, 'memoryMiB', memoryMiB, 'allowed: at least 64');
-    if ((props.profile ?? StackProfile.DEVELOPMENT) !== StackProfile.DEVELOPMENT) {
+    if ((resolveProfile(props.profile)) !== StackProfile.DEVELOPMENT) {
       throw new InvalidPropError(this, 'profile', props.profile,
         'allowed: DEVELOPMENT only; PRODUCTION needs replicas across zones with automatic failover, which one in-cluster '
         + 'Redis node cannot give (use a managed service such as ElastiCache, as the AWS layer does)');

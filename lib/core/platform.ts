@@ -6,7 +6,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cdk8s from 'cdk8s';
 import { Construct, IDependable } from 'constructs';
 import { ComponentNamespace } from '../../constructs/core/namespace';
-import { StackProfile } from '../../constructs/core/profile';
+import { resolveProfile, StackProfile } from '../../constructs/core/profile';
 import { createAccessLogsBucket } from './buckets';
 
 /**
@@ -65,7 +65,7 @@ export interface ResolvedPlatform {
  */
 export function resolvePlatform(scope: Construct, platform: Pick<ComponentPlatform, 'profile' | 'accessLogsBucket'>): ResolvedPlatform {
   return {
-    profile: platform.profile ?? StackProfile.DEVELOPMENT,
+    profile: resolveProfile(platform.profile),
     accessLogsBucket: platform.accessLogsBucket ?? createAccessLogsBucket(scope, 'AccessLogs', ACCESS_LOG_RETENTION_DAYS),
   };
 }

@@ -2,7 +2,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { InvalidPropError } from '../../constructs/core/errors';
 import { StackProfile } from '../../constructs/core/profile';
 
-export { StackProfile } from '../../constructs/core/profile';
+export { resolveProfile, StackProfile } from '../../constructs/core/profile';
 
 /** The cost and availability defaults a `StackProfile` implies. */
 export interface ProfileDefaults {

@@ -11,7 +11,7 @@ import { KUBERNETES_VERSION } from '../../constructs/versions';
 import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
 import { createDataKey } from '../core/buckets';
 import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding, wildcardFinding } from '../core/nag';
-import { profileDefaults, StackProfile } from '../core/profile';
+import { profileDefaults, resolveProfile, StackProfile } from '../core/profile';
 
 /** Properties of an `MlopsCluster`. */
 export interface MlopsClusterProps {
@@ -70,7 +70,7 @@ export class MlopsCluster extends Construct {
 
   constructor(scope: Construct, id: string, props: MlopsClusterProps = {}) {
     super(scope, id);
-    const defaults = profileDefaults(props.profile ?? StackProfile.DEVELOPMENT);
+    const defaults = profileDefaults(resolveProfile(props.profile));
     const versionName = props.kubernetesVersion ?? KUBERNETES_VERSION;
     const version = SUPPORTED_VERSIONS[versionName];
     if (!version) {

@@ -187,7 +187,7 @@ const driftObjects = JSON.parse(driftJson);
 // A DriftMonitor given only what it requires: its args are the construct's defaults, which the
 // drift job's own defaults must equal (a job run by hand then checks what the CronJob checks).
 const defaultMonitor = new DriftMonitor(new cdk8s.App(), 'Defaults', {
-  image: 'drift-job', model: 'm', referenceUri: 's3://b/r.parquet', payloadLogsUri: 's3://b/p/', reportsUri: 's3://b/reports',
+  image: 'drift-job', model: 'm', referenceUri: 's3://bucket/r.parquet', payloadLogsUri: 's3://bucket/p/', reportsUri: 's3://bucket/reports',
 });
 fs.writeFileSync(path.join(outdir, 'drift.json'), JSON.stringify({
   cronJobs: driftObjects.filter((o: any) => o.kind === 'CronJob'), ui: driftObjects.find((o: any) => o.kind === 'Deployment'), alarms: driftAlarms,

@@ -211,7 +211,8 @@ def test_the_jobs_own_defaults_are_the_constructs():
     default_args = k8s.load_objects('drift.json')['defaultArgs']
     probe = ('import json; from drift_job.__main__ import parser; '
              'print(json.dumps({a.option_strings[0]: a.default for a in parser()._actions if a.option_strings}))')
-    job = json.loads(subprocess.run([DRIFT_PYTHON, '-c', probe], check=True, capture_output=True, text=True, env=kp.clean_env({})).stdout)
+    env = kp.clean_env({'PYTHONPATH': os.path.join(ROOT, 'jobs', 'drift')})
+    job = json.loads(subprocess.run([DRIFT_PYTHON, '-c', probe], check=True, capture_output=True, text=True, env=env).stdout)
     for flag in ('--window-minutes', '--drift-share', '--metric-namespace'):
         assert str(job[flag]) == arg({'args': default_args}, flag), flag
 
