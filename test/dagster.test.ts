@@ -44,8 +44,8 @@ describe('Dagster with one code location', () => {
     expect([...container(code).command, ...container(code).args]).toEqual(['dagster', 'api', 'grpc', '--host', '0.0.0.0', '--port', '3030',
       '--module-name', 'etl.definitions']);
     expect(container(code).env).toContainEqual({ name: 'DAGSTER_CURRENT_IMAGE', value: 'registry.example.com/etl:1' });
-    expect(JSON.parse(container(code).env.find((e: any) => e.name === 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT').value))
-      .toEqual({ k8s: { env_vars: [], env_secrets: [] } });
+    // No container context: dagster-k8s would count it as user-defined config, which the launcher refuses.
+    expect(container(code).env.map((e: any) => e.name)).not.toContain('DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT');
     expect(named(c, 'Service', 'dagster-etl').spec.ports[0].port).toBe(3030);
     expect(parse(named(c, 'ConfigMap', 'dagster-workspace').data['workspace.yaml'])).toEqual({
       load_from: [{ grpc_server: { host: 'dagster-etl', port: 3030, location_name: 'etl' } }],
@@ -82,15 +82,21 @@ describe('Dagster with one code location', () => {
       .toEqual({ 'dagster-webserver': true, 'dagster-daemon': true, 'dagster-etl': false });
   });
 
-  test('the run launcher\'s Role has only the verbs dagster-k8s calls, bound to the daemon and webserver', () => {
-    expect(named(c, 'Role', 'dagster-run-launcher').rules).toEqual([
-      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'list'] },
-      { apiGroups: ['batch'], resources: ['jobs/status'], verbs: ['get'] },
+  test('the daemon may launch runs; the webserver may only terminate them and read their debug info', () => {
+    const terminateAndDebug = [
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['delete', 'list'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['delete', 'list'] },
       { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
       { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+    ];
+    expect(named(c, 'Role', 'dagster-run-launcher').rules).toEqual([
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] },
+      { apiGroups: ['batch'], resources: ['jobs/status'], verbs: ['get'] },
+      ...terminateAndDebug,
     ]);
-    expect(named(c, 'RoleBinding', 'dagster-run-launcher').subjects.map((s: any) => s.name)).toEqual(['dagster-daemon', 'dagster-webserver']);
+    expect(named(c, 'RoleBinding', 'dagster-run-launcher').subjects.map((s: any) => s.name)).toEqual(['dagster-daemon']);
+    expect(named(c, 'Role', 'dagster-webserver-runs').rules).toEqual(terminateAndDebug);
+    expect(named(c, 'RoleBinding', 'dagster-webserver-runs').subjects.map((s: any) => s.name)).toEqual(['dagster-webserver']);
   });
 
   test('code servers admit only the webservers, the daemon and run pods', () => {
@@ -106,13 +112,26 @@ describe('Dagster with one code location', () => {
   });
 });
 
-test('a code location\'s env and env Secrets reach its run pods through the container context', () => {
-  const c = dagster({ codeLocations: [{ ...REQUIRED.codeLocations![0], env: { STAGE: 'dev' }, envSecretNames: ['warehouse'] }] });
+test('a code location\'s env and env Secrets reach the run pods through the launcher, which lets a run add only resources', () => {
+  const c = dagster({ codeLocations: [
+    { ...REQUIRED.codeLocations![0], env: { STAGE: 'dev' }, envSecretNames: ['warehouse'] },
+    { ...REQUIRED.codeLocations![0], name: 'ml', env: { STAGE: 'dev', MODEL: 'churn' }, envSecretNames: ['warehouse', 'features'] },
+  ] });
   const code = container(named(c, 'Deployment', 'dagster-etl'));
-  expect(JSON.parse(code.env.find((e: any) => e.name === 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT').value))
-    .toEqual({ k8s: { env_vars: ['STAGE=dev'], env_secrets: ['warehouse'] } });
   expect(code.env).toContainEqual({ name: 'STAGE', value: 'dev' });
   expect(code.envFrom).toEqual([{ secretRef: { name: 'warehouse' } }]);
+  const launcher = parse(named(c, 'ConfigMap', 'dagster-instance').data['dagster.yaml']).run_launcher.config;
+  expect(launcher.env_vars).toEqual(expect.arrayContaining(['STAGE=dev', 'MODEL=churn']));
+  expect(launcher.env_secrets).toEqual(['dagster-db', 'warehouse', 'features']);
+  expect(launcher.only_allow_user_defined_k8s_config_fields).toEqual({ container_config: { resources: true } });
+  expect(launcher.only_allow_user_defined_env_vars).toEqual([]);
+});
+
+test('two code locations may not give one variable two values: every run pod gets both environments', () => {
+  expect(() => dagster({ codeLocations: [
+    { ...REQUIRED.codeLocations![0], env: { STAGE: 'dev' } },
+    { ...REQUIRED.codeLocations![0], name: 'ml', env: { STAGE: 'prod' } },
+  ] })).toThrow(/invalid prop 'codeLocations\[1\]\.env' = "STAGE"; allowed: a value every location that sets this variable shares/);
 });
 
 describe('Dagster in PRODUCTION with a read-only webserver and a database admin', () => {
@@ -124,6 +143,9 @@ describe('Dagster in PRODUCTION with a read-only webserver and a database admin'
       expect(named(c, 'PodDisruptionBudget', name)).toBeDefined();
     }
     expect(container(named(c, 'Deployment', 'dagster-read-only')).args).toContain('--read-only');
+    // Its own account, which no RoleBinding names.
+    expect(named(c, 'Deployment', 'dagster-read-only').spec.template.spec.serviceAccountName).toBe('dagster-read-only');
+    expect(JSON.stringify(ofKind(c, 'RoleBinding'))).not.toContain('dagster-read-only');
     expect(container(named(c, 'Deployment', 'dagster-webserver')).args).not.toContain('--read-only');
   });
 
@@ -132,6 +154,16 @@ describe('Dagster in PRODUCTION with a read-only webserver and a database admin'
       .filter((ct: any) => JSON.stringify(ct.env ?? []).includes('dagster-db-admin')).map((ct: any) => ct.name);
     expect(readers).toEqual(['db-bootstrap']);
   });
+});
+
+test('client namespaces reach the read-only webserver; only operator namespaces reach the one that launches', () => {
+  const c = dagster({ clientNamespaces: ['analytics'], operatorNamespaces: ['ml-platform'] });
+  const admitted = (name: string) => named(c, 'NetworkPolicy', name).spec.ingress[0].from
+    .map((p: any) => p.namespaceSelector.matchLabels['kubernetes.io/metadata.name']);
+  expect(admitted('dagster-read-only')).toEqual(['analytics', 'dagster']);
+  expect(admitted('dagster-webserver')).toEqual(['dagster', 'ml-platform']);
+  expect(() => dagster({ clientNamespaces: ['analytics'], readOnlyWebserver: false }))
+    .toThrow(/invalid prop 'readOnlyWebserver' = false; allowed: true \(the default\) when clientNamespaces names another namespace/);
 });
 
 describe('bad input fails at synth', () => {

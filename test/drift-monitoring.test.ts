@@ -3,11 +3,12 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { DRIFT_METRIC_NAMESPACE, KubernetesManifests, MlopsStack, ModelFormat, StackProfile } from '../lib';
 import { synthReference } from './support/synth';
 
+const SOURCES = [{ bucketName: 'bucket', prefix: 'mlflow' }];
 const MODEL = { name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://bucket/mlflow/1/models/m-1/artifacts',
   driftCheck: { driftShare: 0.3, features: ['a', 'b', 'c', 'd'] } };
 
 describe('drift checks in the reference stack (one model with a driftCheck)', () => {
-  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [MODEL] } });
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [MODEL], modelSourceBuckets: SOURCES } });
   const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
   const job = objects.find(o => o.kind === 'CronJob' && o.metadata.name === 'drift-iris');
   const container = job.spec.jobTemplate.spec.template.spec.containers[0];
@@ -40,7 +41,7 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'monitoring', ServiceAccount: 'drift-iris' });
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DriftirisIdentity') } });
     const text = JSON.stringify(Object.values(policies));
-    for (const part of ['/references/iris/*', '/reports/iris/*', '/payload-logs/models/iris/predictor/predictions/*']) expect(text).toContain(part);
+    for (const part of ['/references/iris.parquet"', '/reports/iris/*', '/payload-logs/models/iris/predictor/predictions/*']) expect(text).toContain(part);
     expect(text).toContain(`"cloudwatch:namespace":"${DRIFT_METRIC_NAMESPACE}"`);
   });
 
@@ -52,12 +53,12 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
 });
 
 test('a drift check needs the payload logs it reads', () => {
-  expect(() => new MlopsStack(new App(), 'S', { kserve: { payloadLogging: false, models: [MODEL] } }))
+  expect(() => new MlopsStack(new App(), 'S', { kserve: { payloadLogging: false, models: [MODEL], modelSourceBuckets: SOURCES } }))
     .toThrow(/S\/KServe\/models\/iris: invalid prop 'driftCheck' = .*; drift checks read the payload logs: leave payloadLogging on/);
 });
 
 test('with evidently.ui, every check adds its run to one workspace, which Evidently\'s UI reads', () => {
-  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { evidently: { ui: true }, kserve: { models: [MODEL] } });
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { evidently: { ui: true }, kserve: { models: [MODEL], modelSourceBuckets: SOURCES } });
   const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
   const job = objects.find(o => o.kind === 'CronJob' && o.metadata.name === 'drift-iris').spec.jobTemplate.spec.template.spec.containers[0];
   const workspace = job.args[job.args.indexOf('--workspace') + 1];

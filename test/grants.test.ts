@@ -10,7 +10,9 @@ import { ROOT } from './support/tools';
 /** A stack with a training role granted what a pipeline would take from each component. */
 function granted() {
   const app = new App();
-  const stack = new MlopsStack(app, 'S', { kserve: { models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }] } });
+  const stack = new MlopsStack(app, 'S', { kserve: {
+    models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }], modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }],
+  } });
   const role = new iam.Role(stack, 'Trainer', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
   stack.mlflow.grantReadModels(role);
   stack.feast.grantReadOfflineStore(role);

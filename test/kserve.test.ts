@@ -6,7 +6,7 @@ import * as cdk8s from 'cdk8s';
 import {
   AGENT_PORT, CERT_MANAGER_CHART, InferenceProtocol, InferenceService, InferenceServiceProps, KSERVE_CRD_CHART, KSERVE_RESOURCES_CHART,
   KSERVE_RUNTIMES_CHART, KubernetesManifests, LINEAGE_ANNOTATIONS, LOGGER_SETTINGS_SERVICE_ACCOUNT, MlflowInferenceService, MlopsStack,
-  MODEL_CLIENT_LABEL, MODEL_PORT, MODEL_SERVICE_ACCOUNT, ModelFormat, PayloadLogFormat, PayloadLogMode, RUNTIME_OF_FORMAT, S3StorageContainer,
+  MODEL_CLIENT_LABEL, MODEL_PORT, ModelFormat, PayloadLogFormat, PayloadLogMode, RUNTIME_OF_FORMAT, S3StorageContainer,
   StackProfile,
 } from '../lib';
 import { parse } from 'yaml';
@@ -127,7 +127,8 @@ describe('InferenceService options', () => {
       storage: { path: 'predictions', key: 'unused', parameters: { format: 'parquet' }, serviceAccountName: 'settings' },
     });
     const np = chart.toJson().find((o: any) => o.kind === 'NetworkPolicy');
-    expect(np.spec.ingress[0].ports.map((p: any) => p.port)).toEqual([MODEL_PORT, AGENT_PORT]);
+    // Only the agent: the model server's own port would let a prediction bypass the logger.
+    expect(np.spec.ingress[0].ports.map((p: any) => p.port)).toEqual([AGENT_PORT]);
   });
 
   test('every format has a runtime of the chart, and a protocol that runtime speaks', () => {
@@ -186,8 +187,12 @@ describe('S3StorageContainer', () => {
 });
 
 describe('KServe in the reference stack', () => {
-  const model = { name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://bucket/mlflow/1/models/m-1/artifacts' };
-  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [model] } });
+  const model = { name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://bucket/team/models/iris/v1' };
+  const churn = { name: 'churn', mlflowModelVersion: { name: 'churn', version: '2', runId: 'r1', artifactUri: 'mlflow-artifacts:/1/models/m-9/artifacts' } };
+  const { stack, template } = synthReference(StackProfile.DEVELOPMENT, {
+    kserve: { models: [model, churn], modelSourceBuckets: [{ bucketName: 'bucket', prefix: 'team/models' }] },
+  });
+  const ACCOUNT = stack.kserve.modelServiceAccount('iris');
   const json = template.toJSON();
   const releases = renderHelmReleases(json);
   const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
@@ -224,9 +229,9 @@ describe('KServe in the reference stack', () => {
   });
 
   test('the model runs as the namespace\'s ServiceAccount, downloads through the region-carrying storage container and logs to the stack\'s bucket', () => {
-    const i = objects.find(o => o.kind === 'InferenceService');
+    const i = objects.find(o => o.kind === 'InferenceService' && o.metadata.name === 'iris');
     expect(i.metadata.namespace).toBe('models');
-    expect(i.spec.predictor).toMatchObject({ serviceAccountName: MODEL_SERVICE_ACCOUNT, storageContainerName: 's3-models' });
+    expect(i.spec.predictor).toMatchObject({ serviceAccountName: ACCOUNT, storageContainerName: 's3-models' });
     expect(i.spec.predictor.logger).toMatchObject({
       mode: 'all', url: expect.stringMatching(/^s3:\/\/\$\{Ref:KServePayloadLogs[0-9A-F]{8}\}\/payload-logs$/),
       storage: { path: 'predictions', parameters: { format: 'json' }, serviceAccountName: LOGGER_SETTINGS_SERVICE_ACCOUNT },
@@ -235,21 +240,29 @@ describe('KServe in the reference stack', () => {
     expect(storage.spec.container.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: '${Ref:AWS::Region}' });
     const settings = objects.find(o => o.kind === 'ServiceAccount' && o.metadata.name === LOGGER_SETTINGS_SERVICE_ACCOUNT);
     expect(Object.keys(settings.metadata.annotations).sort()).toEqual(['eks.amazonaws.com/role-arn', 'serving.kserve.io/s3-region']);
-    const sa = objects.find(o => o.kind === 'ServiceAccount' && o.metadata.name === MODEL_SERVICE_ACCOUNT);
+    const sa = objects.find(o => o.kind === 'ServiceAccount' && o.metadata.name === ACCOUNT);
     // The pods' own ServiceAccount must not carry the IRSA annotation: web identity would win over Pod Identity.
     expect(sa.metadata.annotations).toBeUndefined();
   });
 
-  test('the model role reads only MLflow\'s logged models and writes only its namespace\'s payload-log prefix', () => {
-    template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'models', ServiceAccount: MODEL_SERVICE_ACCOUNT });
-    const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('KServeIdentity') } });
-    const statements = Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-    const text = JSON.stringify(statements);
-    expect(text).toContain('/mlflow/*/models/*');
-    expect(text).toContain('/payload-logs/models/*');
-    const actions = statements.flatMap((s: any) => [s.Action].flat()).sort();
+  test('each model has its own account and role: it reads only its own model and writes only its own payload logs', () => {
+    const statementsOf = (model: string) => {
+      template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'models', ServiceAccount: `model-${model}` });
+      const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(`KServe${model}Identity`) } });
+      return Object.values(policies).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    };
+    const iris = JSON.stringify(statementsOf('iris'));
+    expect(iris).toContain(':s3:::bucket/team/models/iris/v1/*');
+    expect(iris).toContain('/payload-logs/models/iris/*');
+    expect(iris).not.toMatch(/MlflowArtifacts|churn/);
+    const churnStatements = statementsOf('churn');
+    const churnText = JSON.stringify(churnStatements);
+    expect(churnText).toContain('/mlflow/1/models/m-9/artifacts/*');
+    expect(churnText).toContain('/payload-logs/models/churn/*');
+    expect(churnText).not.toMatch(/mlflow\/\*|iris/);
+    const actions = churnStatements.flatMap((s: any) => [s.Action].flat()).sort();
     expect(actions).toEqual(['kms:Decrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 's3:AbortMultipartUpload', 's3:GetObject', 's3:ListBucket', 's3:PutObject']);
-    for (const s of statements.filter((x: any) => [x.Action].flat().some((a: string) => a.startsWith('kms:')))) {
+    for (const s of churnStatements.filter((x: any) => [x.Action].flat().some((a: string) => a.startsWith('kms:')))) {
       expect(s.Condition.StringEquals['kms:ViaService']).toBeDefined();
     }
   });
@@ -276,6 +289,17 @@ describe('KServe in the reference stack', () => {
       expect(ports).toContain(p.spec.ingress[0].ports[0].port);
     }
   });
+});
+
+test('a model outside every model source fails at synth: its pods could never read it', () => {
+  expect(() => new MlopsStack(new App(), 'S', { kserve: { models: [{ name: 'm', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://someone-elses-bucket/iris/v1' }] } }))
+    .toThrow(/S\/KServe\/models\/m: invalid prop 'storageUri' = "s3:\/\/someone-elses-bucket\/iris\/v1"; allowed: an s3:\/\/ URI under a model source/);
+  expect(() => new MlopsStack(new App(), 'S', { kserve: {
+    modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }],
+    models: [{ name: 'm', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris/v1', canary: { name: 'v2', storageUri: 's3://models/other/v2', trafficPercent: 10 } }],
+  } })).toThrow(/invalid prop 'canary.storageUri' = "s3:\/\/models\/other\/v2"/);
+  expect(() => new MlopsStack(new App(), 'S', { kserve: { modelSourceBuckets: [{ bucketName: 'Models!', prefix: 'iris' }] } }))
+    .toThrow(/invalid prop 'modelSourceBuckets\[0\].bucketName' = "Models!"/);
 });
 
 test('the stack refuses a model that sets what the stack owns, or names no source', () => {

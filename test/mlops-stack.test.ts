@@ -141,7 +141,7 @@ describe('the EKS cluster', () => {
     const associations = Object.values(template.findResources('AWS::EKS::PodIdentityAssociation')) as any[];
     expect(associations.map(a => `${a.Properties.Namespace}/${a.Properties.ServiceAccount}`).sort())
       .toEqual(['dagster/dagster-run', 'dagster/dagster-webserver', 'external-secrets/external-secrets', 'feast/feast',
-        'feast/feast-materializer', 'mlflow/mlflow', 'models/model-server']);
+        'feast/feast-materializer', 'mlflow/mlflow']);
   });
 });
 

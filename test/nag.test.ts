@@ -46,8 +46,6 @@ const OURS = [
   'MlopsStack/Dagster/Database/Secret/Resource :: AwsSolutions::AwsSolutions-SMG4',
   'MlopsStack/Dagster/DatabaseServerCredentials/Resource :: AwsSolutions::AwsSolutions-SMG4',
   'MlopsStack/Dagster/RunIdentity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DagsterComputeLogs43F569E6.Arn>/dagster/compute-logs/*]',
-  'MlopsStack/KServe/Identity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<KServePayloadLogs27A2BDB9.Arn>/payload-logs/models/*]',
-  'MlopsStack/KServe/Identity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<MlflowArtifacts3D6BA9CD.Arn>/mlflow/*/models/*]',
   'MlopsStack/Dagster/WebserverIdentity/Role/DefaultPolicy/Resource :: AwsSolutions::AwsSolutions-IAM5[Resource::<DagsterComputeLogs43F569E6.Arn>/dagster/compute-logs/*]',
 ];
 

@@ -19,7 +19,7 @@ function messageOf(props: MlopsStackProps): string {
   return 'no error';
 }
 
-const models = (...list: object[]) => ({ kserve: { models: list as any } });
+const models = (...list: object[]) => ({ kserve: { models: list as any, modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }] } });
 
 describe('a bad prop is reported at its construct path from the app, as the user wrote it', () => {
   test.each<[string, MlopsStackProps, string, string]>([

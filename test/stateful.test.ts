@@ -100,7 +100,7 @@ describe('stateful resources', () => {
         codeLocations: [{ name: 'etl', image: 'registry.example.com/etl:1', module: 'etl.definitions' }] },
       feast: { name: 'features', namespace: 'ml-features', project: 'shop', clientNamespaces: ['training'], replicas: 2, materializationSchedule: '*/30 * * * *' },
       kserve: { modelNamespace: 'serving', payloadLogFormat: PayloadLogFormat.PARQUET, clientNamespaces: ['apps'],
-        models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }] },
+        models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }], modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }] },
     }).template.toJSON();
     const before = statefulResources(dev);
     const after = statefulResources(variant);

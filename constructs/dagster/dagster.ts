@@ -57,12 +57,14 @@ export interface DagsterCodeLocation {
    */
   readonly port?: number;
   /**
-   * Environment of the code server and of its run pods.
+   * Environment of the code server and of the run pods (of every location: run pods get the
+   * launcher's environment, see `Dagster`).
    * @default - none
    */
   readonly env?: { [name: string]: string };
   /**
-   * Secrets whose keys become environment variables of the code server and of the run pods.
+   * Secrets whose keys become environment variables of the code server and of the run pods (of
+   * every location).
    * @default - none
    */
   readonly envSecretNames?: string[];
@@ -154,8 +156,8 @@ export interface DagsterProps {
   readonly webserverReplicas?: number;
   /**
    * A second webserver with `--read-only` (no launching, no terminating, no schedule changes), for
-   * people who should only look.
-   * @default false
+   * people who should only look. It runs as its own ServiceAccount, bound to nothing.
+   * @default - true when `clientNamespaces` names a namespace other than Dagster's, else false
    */
   readonly readOnlyWebserver?: boolean;
   /**
@@ -169,10 +171,17 @@ export interface DagsterProps {
    */
   readonly runMemory?: string;
   /**
-   * Namespaces whose pods labelled `dagster.cdk-mlops-stack.io/client: "true"` may reach the webservers.
+   * Namespaces whose pods labelled `dagster.cdk-mlops-stack.io/client: "true"` may reach the
+   * read-only webserver (and, for Dagster's own namespace, the webserver too).
    * @default - Dagster's own namespace only
    */
   readonly clientNamespaces?: string[];
+  /**
+   * Namespaces whose pods labelled `dagster.cdk-mlops-stack.io/client: "true"` may also reach the
+   * webserver that launches and terminates runs.
+   * @default - Dagster's own namespace only
+   */
+  readonly operatorNamespaces?: string[];
   /**
    * Annotations of the webserver, daemon and run ServiceAccounts (IRSA).
    * @default - none; on EKS the stack uses Pod Identity
@@ -239,7 +248,11 @@ export class Dagster extends Chart {
     const labels = (part: string) => standardLabels('dagster', `${name}-${part}`, DAGSTER_IMAGE.release);
     const selector = (part: string) => selectorLabels('dagster', `${name}-${part}`);
     const identity = (part: string): ServerIdentity => ({ name: `${name}-${part}`, labels: labels(part), selector: selector(part) });
-    this.serviceAccounts = { webserver: `${name}-webserver`, daemon: `${name}-daemon`, run: `${name}-run`, code: `${name}-code` };
+    const readOnly = props.readOnlyWebserver ?? (props.clientNamespaces ?? []).some(n => n !== namespace);
+    this.serviceAccounts = {
+      webserver: `${name}-webserver`, daemon: `${name}-daemon`, run: `${name}-run`, code: `${name}-code`,
+      ...(readOnly ? { readOnly: `${name}-read-only` } : {}),
+    };
     for (const [role, account] of Object.entries(this.serviceAccounts)) {
       serviceAccount(this, `${role}ServiceAccount`, account, labels(role), role === 'code' ? undefined : props.serviceAccountAnnotations);
     }
@@ -254,7 +267,7 @@ export class Dagster extends Chart {
       instanceConfigMap,
       dagsterHome: DAGSTER_HOME,
       databaseSecretName: props.databaseSecretName,
-      runEnvSecretNames: [],
+      ...runEnvironment(locations),
       runLabels: labels('run'),
       runResources: resourceValues(this.sizing.runCpu, this.sizing.runMemoryRequest, this.sizing.runMemory),
       runContainerSecurityContext: restrictedContainerSecurityContext(),
@@ -316,8 +329,14 @@ export class Dagster extends Chart {
       volumeMounts: pods.mounts,
     });
     const webservers: [string, boolean, number][] = [['webserver', false, webserverReplicas],
-      ...(props.readOnlyWebserver ? [['read-only', true, webserverReplicas] as [string, boolean, number]] : [])];
-    const webClients = clientPeers(this, 'clientNamespaces', props.clientNamespaces ?? [namespace], { [DAGSTER_CLIENT_LABEL]: 'true' });
+      ...(this.serviceAccounts.readOnly ? [['read-only', true, webserverReplicas] as [string, boolean, number]] : [])];
+    const label = { [DAGSTER_CLIENT_LABEL]: 'true' };
+    // Who may launch and terminate runs is a narrower set than who may look: clients of other
+    // namespaces reach the read-only webserver only, unless they are operators.
+    const clients = {
+      webserver: clientPeers(this, 'operatorNamespaces', [namespace, ...(props.operatorNamespaces ?? [])], label),
+      'read-only': clientPeers(this, 'clientNamespaces', [namespace, ...(props.clientNamespaces ?? [])], label),
+    };
     return webservers.map(([part, readOnly, replicas]) => {
       const server = pods.identity(part);
       const deployment = new k8s.KubeDeployment(this, `${part}Deployment`, {
@@ -328,9 +347,10 @@ export class Dagster extends Chart {
           strategy: rollWithoutDowntime(),
           template: {
             metadata: { labels: server.labels },
-            spec: restrictedPodSpec(this.serviceAccounts.webserver, {
+            spec: restrictedPodSpec(readOnly ? this.serviceAccounts.readOnly : this.serviceAccounts.webserver, {
               // The instance builds its K8sRunLauncher at start, which loads the in-cluster API
-              // config (the token); the Role decides what it may do (nothing for the read-only one).
+              // config (the token); the Role decides what it may do (the read-only one's account
+              // is bound to nothing).
               automountServiceAccountToken: true,
               containers: [webserverContainer(readOnly)],
               volumes: pods.volumes,
@@ -341,7 +361,7 @@ export class Dagster extends Chart {
       });
       const parts = new Construct(this, part);
       clusterIpService(parts, server, 'http', DAGSTER_WEBSERVER_PORT);
-      serverNetworkPolicy(parts, server, DAGSTER_WEBSERVER_PORT, webClients);
+      serverNetworkPolicy(parts, server, DAGSTER_WEBSERVER_PORT, clients[part as keyof typeof clients]);
       if (replicas > 1) disruptionBudget(parts, server);
       return deployment;
     });
@@ -420,17 +440,10 @@ export class Dagster extends Chart {
               args: ['api', 'grpc', '--host', '0.0.0.0', '--port', String(port),
                 ...(location.module ? ['--module-name', location.module] : ['--package-name', location.packageName!])],
               env: [
-                // The run launcher starts run pods with the image of the location that asks.
+                // The run launcher starts run pods with the image of the location that asks. No
+                // container context: dagster-k8s counts it as user-defined config, which the
+                // launcher refuses beyond resources; the run pods' environment is the launcher's.
                 { name: 'DAGSTER_CURRENT_IMAGE', value: location.image },
-                // ...and with this location's environment: dagster-k8s merges this container
-                // context into every run pod of the location.
-                {
-                  name: 'DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT',
-                  value: JSON.stringify({ k8s: {
-                    env_vars: Object.entries(location.env ?? {}).map(([k, v]) => `${k}=${v}`),
-                    env_secrets: location.envSecretNames ?? [],
-                  } }),
-                },
                 { name: 'HOME', value: SCRATCH },
                 { name: 'TMPDIR', value: SCRATCH },
                 ...Object.entries(location.env ?? {}).map(([k, v]) => ({ name: k, value: v })),
@@ -454,40 +467,50 @@ export class Dagster extends Chart {
   }
 
   /**
-   * The run launcher's permissions, in the run namespace only, for the ServiceAccounts that use it
-   * (daemon: launches and monitors; webserver: terminates and shows debug info). Each verb is one
-   * call dagster-k8s makes (dagster_k8s/client.py):
-   * - jobs create: launch a run (create_namespaced_job);
-   * - jobs list: debug info of a run's Job (list_namespaced_job by name);
-   * - jobs delete: terminate a run (delete_namespaced_job);
-   * - jobs/status get: run monitoring's health check (read_namespaced_job_status);
-   * - pods list: find a Job's pods for termination and debug info (list_namespaced_pod);
-   * - pods delete: terminate a run's pods with its Job (delete_namespaced_pod);
-   * - pods/log get: the run worker's log in debug info (read_namespaced_pod_log);
-   * - events list: the Job's events in debug info (list_namespaced_event).
-   * No get/watch/update/patch: dagster-k8s does not call them on this path.
+   * The run launcher's permissions, in the run namespace only, split by who makes the call: the
+   * daemon launches and monitors runs, the webserver terminates them and shows debug info, and
+   * nothing else calls the API. Each verb is one call dagster-k8s makes (dagster_k8s/client.py):
+   * - jobs create: launch a run (create_namespaced_job), daemon;
+   * - jobs/status get: run monitoring's health check (read_namespaced_job_status), daemon;
+   * - jobs list: debug info of a run's Job (list_namespaced_job by name), both;
+   * - jobs delete: terminate a run (delete_namespaced_job), both;
+   * - pods list: find a Job's pods for termination and debug info (list_namespaced_pod), both;
+   * - pods delete: terminate a run's pods with its Job (delete_namespaced_pod), both;
+   * - pods/log get: the run worker's log in debug info (read_namespaced_pod_log), both;
+   * - events list: the Job's events in debug info (list_namespaced_event), both.
+   * No get/watch/update/patch: dagster-k8s does not call them on this path. With the
+   * QueuedRunCoordinator the webserver only queues a run; the daemon creates its Job.
    */
   private runLauncherRbac(name: string, labels: Record<string, string>): void {
-    const role = `${name}-run-launcher`;
-    new ApiObject(this, 'RunLauncherRole', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: role, labels },
-      rules: [
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'delete', 'list'] },
+    const terminateAndDebug = [
+      { apiGroups: ['batch'], resources: ['jobs'], verbs: ['delete', 'list'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['delete', 'list'] },
+      { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['list'] },
+    ];
+    const roles: [string, string, string, object[]][] = [
+      ['RunLauncher', `${name}-run-launcher`, this.serviceAccounts.daemon, [
+        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create'] },
         { apiGroups: ['batch'], resources: ['jobs/status'], verbs: ['get'] },
-        { apiGroups: [''], resources: ['pods'], verbs: ['delete', 'list'] },
-        { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['list'] },
-      ],
-    });
-    new ApiObject(this, 'RunLauncherBinding', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: role, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
-      subjects: [this.serviceAccounts.daemon, this.serviceAccounts.webserver].map(sa => ({ kind: 'ServiceAccount', name: sa, namespace: this.namespace })),
-    });
+        ...terminateAndDebug,
+      ]],
+      ['WebserverRuns', `${name}-webserver-runs`, this.serviceAccounts.webserver, terminateAndDebug],
+    ];
+    for (const [id, role, account, rules] of roles) {
+      new ApiObject(this, `${id}Role`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: role, labels },
+        rules,
+      });
+      new ApiObject(this, `${id}Binding`, {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: role, labels },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role },
+        subjects: [{ kind: 'ServiceAccount', name: account, namespace: this.namespace }],
+      });
+    }
   }
 
   private validate(props: DagsterProps, v: {
@@ -496,6 +519,10 @@ export class Dagster extends Chart {
     assertDnsLabel(this, 'namespace', v.namespace);
     assertDnsLabel(this, 'name', v.name);
     assertDnsLabel(this, 'databaseSecretName', props.databaseSecretName);
+    if (props.readOnlyWebserver === false && (props.clientNamespaces ?? []).some(n => n !== v.namespace)) {
+      throw new InvalidPropError(this, 'readOnlyWebserver', false,
+        'allowed: true (the default) when clientNamespaces names another namespace: its clients reach the read-only webserver; list launchers in operatorNamespaces');
+    }
     if (props.databaseAdminSecretName !== undefined) assertDnsLabel(this, 'databaseAdminSecretName', props.databaseAdminSecretName);
     if (props.daemonReplicas !== undefined && props.daemonReplicas !== 1) {
       throw new InvalidPropError(this, 'daemonReplicas', props.daemonReplicas,
@@ -513,7 +540,15 @@ export class Dagster extends Chart {
       throw new InvalidPropError(this, 'computeLogBucket', props.computeLogBucket, 'allowed: an S3 bucket name (3-63 lowercase letters, digits, "." and "-")');
     }
     const seen = new Set<string>();
+    const envValues = new Map<string, string>();
     v.locations.forEach((location, i) => {
+      for (const [key, value] of Object.entries(location.env ?? {})) {
+        if (envValues.has(key) && envValues.get(key) !== value) {
+          throw new InvalidPropError(this, `codeLocations[${i}].env`, key,
+            'allowed: a value every location that sets this variable shares (run pods get the environment of every location)');
+        }
+        envValues.set(key, value);
+      }
       const prop = `codeLocations[${i}]`;
       assertDnsLabel(this, `${prop}.name`, location.name);
       if (seen.has(location.name)) {
@@ -538,4 +573,19 @@ export class Dagster extends Chart {
       }
     });
   }
+}
+
+/**
+ * The environment of every run pod: the union of the locations' `env` and `envSecretNames`. It
+ * is the launcher's own, not a location's container context, because dagster-k8s lets a run's
+ * user-defined config (its `dagster-k8s/config` tag, a location's container context) add only what
+ * the launcher's allowlist names, and the allowlist names resources alone: otherwise whoever
+ * launches a run picks its ServiceAccount, image, command and Secrets.
+ */
+function runEnvironment(locations: DagsterCodeLocation[]): { runEnvVars: string[]; runEnvSecretNames: string[] } {
+  const vars = new Map(locations.flatMap(l => Object.entries(l.env ?? {})));
+  return {
+    runEnvVars: [...vars].map(([k, v]) => `${k}=${v}`),
+    runEnvSecretNames: [...new Set(locations.flatMap(l => l.envSecretNames ?? []))],
+  };
 }

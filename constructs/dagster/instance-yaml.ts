@@ -23,6 +23,8 @@ export interface InstanceYamlOptions {
   readonly dagsterHome: string;
   readonly databaseSecretName: string;
   readonly runEnvSecretNames: string[];
+  /** `NAME=value` for every run pod. */
+  readonly runEnvVars: string[];
   readonly runLabels: Record<string, string>;
   /** Plain values (`resourceValues`), as dagster-k8s reads them. */
   readonly runResources: ReturnType<typeof resourceValues>;
@@ -82,7 +84,12 @@ export function instanceYaml(o: InstanceYamlOptions): string {
         image_pull_policy: 'IfNotPresent',
         // The database connection (and any Secrets the user names) as environment variables.
         env_secrets: [o.databaseSecretName, ...o.runEnvSecretNames],
-        env_vars: ['HOME=/tmp', 'TMPDIR=/tmp', ...(o.awsRegion ? [`AWS_DEFAULT_REGION=${o.awsRegion}`] : [])],
+        env_vars: ['HOME=/tmp', 'TMPDIR=/tmp', ...(o.awsRegion ? [`AWS_DEFAULT_REGION=${o.awsRegion}`] : []), ...o.runEnvVars],
+        // What a run may add to its pod through the dagster-k8s/config tag: resources, nothing else.
+        // Without this, the tag picks any ServiceAccount of the namespace, image, command, token
+        // mount and envFrom (the admin Secret included) for the pod the daemon creates.
+        only_allow_user_defined_k8s_config_fields: { container_config: { resources: true } },
+        only_allow_user_defined_env_vars: [],
         labels: o.runLabels,
         resources: o.runResources,
         security_context: snake(o.runContainerSecurityContext),

@@ -345,8 +345,11 @@ export class InferenceService extends Construct {
     });
     guardAgainstClashes(this.resource);
 
-    // The component Service targets the agent (9081) instead of the model server when a logger is set.
-    const ports = [MODEL_PORT, ...(props.logger ? [AGENT_PORT] : [])];
+    // With a logger the component Service targets the agent (9081), which logs and forwards to the
+    // model server in the same pod; admitting the model server's port too would let a client's
+    // prediction escape the payload logs and the drift checks. A canary inherits the logger (KServe
+    // builds its predictor from the stable one), so its pods have the agent as well.
+    const ports = props.logger ? [AGENT_PORT] : [MODEL_PORT];
     new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
       metadata: { name: `${props.name}-clients`, namespace, labels },
       spec: {

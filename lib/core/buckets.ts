@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { acknowledgeAt, awsSolutions, wildcardFinding } from './nag';
+import { acknowledgeAt, awsSolutions, bucketNameWildcardFinding, wildcardFinding } from './nag';
 import { PodIdentityRole, PodIdentityRoleProps } from './pod-identity';
 
 /**
@@ -160,11 +160,14 @@ function putOnlyStatements(access: PrefixAccess): iam.PolicyStatement[] {
 
 /**
  * The cdk-nag finding id (AwsSolutions-IAM5) of the object wildcard `prefixAccessStatements`
- * grants, for acknowledging it on the policy that holds it. A bucket defined outside the stack has
- * no logical ID to name, so its finding is the rule's.
+ * grants, for acknowledging it on the policy that holds it: by the bucket's logical ID, or for a
+ * bucket imported by name, by its ARN. A bucket imported by a name only known at deploy time has
+ * neither, so its finding is the rule's.
  */
 export function prefixWildcardFinding(bucket: s3.IBucket, prefix: string): string {
-  return bucket instanceof s3.Bucket ? wildcardFinding(bucket, 'Resource', `/${prefix}/*`) : awsSolutions('IAM5');
+  if (bucket instanceof s3.Bucket) return wildcardFinding(bucket, 'Resource', `/${prefix}/*`);
+  if (!Token.isUnresolved(bucket.bucketName)) return bucketNameWildcardFinding(bucket.bucketName, prefix);
+  return awsSolutions('IAM5');
 }
 
 /**
@@ -180,6 +183,45 @@ export function grantPrefixAccess(grantee: iam.IGrantable, access: PrefixAccess,
   }
   acknowledgeAt(role, 'DefaultPolicy/Resource', reason, prefixWildcardFinding(access.bucket, access.prefix));
   return grant;
+}
+
+/** A bucket prefix the model pods may read models from (KServe's model sources; MLflow's artifact store is one). */
+export interface ModelSource {
+  /** The bucket. */
+  readonly bucket: s3.IBucket;
+  /**
+   * Its customer managed key (the role gets kms:Decrypt through S3 only).
+   * @default - SSE-S3
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** Key prefix the models are under; IAM wildcards (`mlflow/*\/models`) narrow it further. */
+  readonly prefix: string;
+}
+
+/** What `grantObjectRead` grants: one object, by its exact key. */
+export interface ObjectAccess {
+  /** The bucket. */
+  readonly bucket: s3.IBucket;
+  /** The bucket's customer managed key, if any. */
+  readonly encryptionKey?: kms.IKey;
+  /** The object's key. */
+  readonly key: string;
+}
+
+/**
+ * Lets `grantee` read one object (and list the bucket, for the 404 `prefixAccessStatements`
+ * explains). No wildcard, so no cdk-nag finding to acknowledge.
+ */
+export function grantObjectRead(grantee: iam.IGrantable, access: ObjectAccess): iam.Grant {
+  return grantStatements(grantee, [
+    new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }),
+    new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [access.bucket.arnForObjects(access.key)] }),
+    ...(access.encryptionKey ? [new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [access.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
+    })] : []),
+  ]);
 }
 
 /** Adds `statements` to `grantee`'s policy and returns the combined grant. */

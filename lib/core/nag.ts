@@ -47,5 +47,10 @@ export function wildcardFinding(scope: IConstruct, path: string, suffix: string)
   return awsSolutions(`IAM5[Resource::<${logicalIdAt(scope, path)}.Arn>${suffix}]`);
 }
 
+/** The IAM5 finding id of objects under `prefix` of a bucket known only by its name (imported, not in the stack). */
+export function bucketNameWildcardFinding(bucketName: string, prefix: string): string {
+  return awsSolutions(`IAM5[Resource::arn:<AWS::Partition>:s3:::${bucketName}/${prefix}/*]`);
+}
+
 /** The IAM5 finding id of an action granted on every resource (`*`), for actions with no resource type. */
 export const ANY_RESOURCE_FINDING = awsSolutions('IAM5[Resource::*]');

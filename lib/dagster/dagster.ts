@@ -41,15 +41,21 @@ export interface DagsterOptions {
    */
   readonly maxConcurrentRuns?: number;
   /**
-   * A second, read-only webserver.
-   * @default false
+   * A second, read-only webserver (its own ServiceAccount, bound to nothing).
+   * @default - true when `clientNamespaces` names a namespace other than Dagster's, else false
    */
   readonly readOnlyWebserver?: boolean;
   /**
-   * Namespaces whose pods labelled `dagster.cdk-mlops-stack.io/client: "true"` may reach the webservers.
+   * Namespaces whose pods labelled `dagster.cdk-mlops-stack.io/client: "true"` may reach the
+   * read-only webserver (Dagster's own namespace reaches both).
    * @default - Dagster's own namespace only
    */
   readonly clientNamespaces?: string[];
+  /**
+   * Namespaces whose labelled pods may also reach the webserver that launches and terminates runs.
+   * @default - Dagster's own namespace only
+   */
+  readonly operatorNamespaces?: string[];
   /**
    * Identifier of the RDS instance, fixed so that a replacing change fails instead of swapping in an empty database.
    * @default - `<stack name>-<construct id>`, lowercased (e.g. `mlopsstack-dagster`)
@@ -97,6 +103,8 @@ export class DagsterOnAws extends Construct {
   public readonly webserverIdentity: PodIdentityRole;
   /** The run pods' role. */
   public readonly runIdentity: PodIdentityRole;
+  /** Role of the read-only webserver (reads compute logs), when there is one. */
+  public readonly readOnlyWebserverIdentity?: PodIdentityRole;
   /** The Kubernetes side. */
   public readonly chart: DagsterChart;
   /** The manifest applying `chart`. */
@@ -152,6 +160,7 @@ export class DagsterOnAws extends Construct {
       maxConcurrentRuns: props.maxConcurrentRuns,
       readOnlyWebserver: props.readOnlyWebserver,
       clientNamespaces: props.clientNamespaces,
+      operatorNamespaces: props.operatorNamespaces,
     }));
     addDatabaseSecrets(this.chart, db, {
       namespace,
@@ -175,12 +184,18 @@ export class DagsterOnAws extends Construct {
       cluster, namespace, serviceAccount: this.chart.serviceAccounts.webserver,
       description: 'Dagster webserver: reads compute logs',
     }, COMPUTE_LOG_REASON, { ...logs, write: false });
+    // The read-only webserver shows compute logs too, as its own ServiceAccount.
+    const readOnly = this.chart.serviceAccounts.readOnly;
+    this.readOnlyWebserverIdentity = readOnly ? prefixPodIdentity(this, 'ReadOnlyWebserverIdentity', {
+      cluster, namespace, serviceAccount: readOnly, description: 'Dagster read-only webserver: reads compute logs',
+    }, COMPUTE_LOG_REASON, { ...logs, write: false }) : undefined;
     this.runIdentity = prefixPodIdentity(this, 'RunIdentity', {
       cluster, namespace, serviceAccount: this.chart.serviceAccounts.run,
       description: 'Dagster run pods: write compute logs',
     }, COMPUTE_LOG_REASON, { ...logs, write: true });
 
     this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
+    if (this.readOnlyWebserverIdentity) this.manifest.node.addDependency(this.readOnlyWebserverIdentity.association);
     this.manifest.node.addDependency(this.webserverIdentity.association, this.runIdentity.association, this.database,
       secrets.store);
   }

@@ -14,7 +14,7 @@ import { assertDnsLabel, reportPropsAt } from '../../constructs/core/errors';
 import { DRIFT_CHECK_DEFAULTS } from '../../constructs/evidently/defaults';
 import { DriftMetricsSink, DriftMonitor, ModelDriftOptions } from '../../constructs/evidently/drift-monitor';
 import { EvidentlyUi } from '../../constructs/evidently/evidently-ui';
-import { createDataBucket, createDataKey, grantPrefixAccess, grantStatements, useBucketPolicyForAccessLogs } from '../core/buckets';
+import { createDataBucket, createDataKey, grantObjectRead, grantPrefixAccess, grantStatements, useBucketPolicyForAccessLogs } from '../core/buckets';
 import { guardStackAgainstClashes } from '../core/clashes';
 import { acknowledgeAt, ANY_RESOURCE_FINDING } from '../core/nag';
 import { addComponentNamespaces, ComponentPlatform, resolvePlatform } from '../core/platform';
@@ -58,6 +58,10 @@ const DRIFT_JOB_DIR = [path.join(__dirname, '..', '..', 'jobs', 'drift'), path.j
 export const DRIFT_METRIC_NAMESPACE = DRIFT_CHECK_DEFAULTS.metricNamespace;
 /** Prefix of the Evidently workspace in the drift bucket. */
 const WORKSPACE_PREFIX = 'workspace';
+/** Where a model's reference dataset goes in the drift bucket (the one key its checks may read). */
+function referenceKey(model: string): string {
+  return `references/${model}.parquet`;
+}
 /** The drift alarm's period: with one evaluation period, the alerting part of the detection budget. */
 const ALARM_PERIOD_SECONDS = DRIFT_CHECK_DEFAULTS.alertingSeconds;
 
@@ -128,7 +132,7 @@ export class EvidentlyOnAws extends Construct {
         namespace,
         image: this.image.imageUri,
         model: model.model,
-        referenceUri: `s3://${this.bucket.bucketName}/references/${model.model}.parquet`,
+        referenceUri: `s3://${this.bucket.bucketName}/${referenceKey(model.model)}`,
         payloadLogsUri: logs.modelUri(model.model),
         reportsUri: `s3://${this.bucket.bucketName}/reports`,
         features: model.features,
@@ -146,8 +150,8 @@ export class EvidentlyOnAws extends Construct {
         cluster, namespace, serviceAccount: monitor.serviceAccountName,
         description: `Drift checks of ${model.model}: read its reference and payload logs, write its reports, put drift figures`,
       });
-      grantPrefixAccess(identity, { ...reports, prefix: `references/${model.model}`, write: false },
-        'A drift check reads its model\'s reference under the model\'s reference prefix; the wildcard is that prefix');
+      // The one object the check reads its reference from, by the key its --reference names.
+      grantObjectRead(identity, { ...reports, key: referenceKey(model.model) });
       grantPrefixAccess(identity, { ...reports, prefix: `reports/${model.model}`, write: true },
         'A drift check writes one report object per run under its model\'s report prefix; the wildcard is that prefix');
       logs.grantRead(identity, model.model);

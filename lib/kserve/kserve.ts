@@ -16,7 +16,7 @@ import { PayloadLogFormat, PayloadLogMode } from '../../constructs/kserve/payloa
 import { MlflowInferenceService, MlflowModelVersion } from '../../constructs/kserve/registered-model';
 import { ModelFormat } from '../../constructs/kserve/runtimes';
 import { S3StorageContainer } from '../../constructs/kserve/storage-container';
-import { createDataBucket, createDataKey, grantPrefixAccess, useBucketPolicyForAccessLogs } from '../core/buckets';
+import { createDataBucket, createDataKey, grantPrefixAccess, ModelSource, useBucketPolicyForAccessLogs } from '../core/buckets';
 import { guardStackAgainstClashes } from '../core/clashes';
 import { ComponentPlatform, resolvePlatform } from '../core/platform';
 import { PodIdentityRole } from '../core/pod-identity';
@@ -55,21 +55,27 @@ export interface ServedModel extends InferenceServiceOptions {
   readonly driftCheck?: DriftCheckOptions;
 }
 
-/** A bucket prefix the model pods may read models from. */
-export interface ModelSource {
-  /** The bucket. */
-  readonly bucket: s3.IBucket;
+/** A bucket prefix, named by the bucket's name, the models may be read from (`KServeOptions.modelSources`). */
+export interface ModelSourceOptions {
+  /** Name of the bucket. */
+  readonly bucketName: string;
+  /** Key prefix the models are under, without a trailing `/`. */
+  readonly prefix: string;
   /**
-   * Its customer managed key (the role gets kms:Decrypt through S3 only).
+   * ARN of the bucket's customer managed key, if it has one (the model roles get kms:Decrypt through S3 only).
    * @default - SSE-S3
    */
-  readonly encryptionKey?: kms.IKey;
-  /** Key prefix the models are under; IAM wildcards (`mlflow/*\/models`) narrow it further. */
-  readonly prefix: string;
+  readonly keyArn?: string;
 }
 
 /** What a user chooses about KServe; the stack supplies the rest (`KServeOnAwsProps`). */
 export interface KServeOptions {
+  /**
+   * Buckets (by name) and prefixes models may be read from, besides the stack's MLflow. A model's
+   * `storageUri` must lie under one of them or MLflow's artifact store, or synth fails.
+   * @default - only the stack's MLflow
+   */
+  readonly modelSourceBuckets?: ModelSourceOptions[];
   /**
    * Namespace of KServe's controller.
    * @default 'kserve'
@@ -118,8 +124,8 @@ export interface KServeOnAwsProps extends KServeOptions {
    */
   readonly modelSources?: ModelSource[];
   /**
-   * The MLflow whose registered versions `mlflowModelVersion` models are (the stack's `MlflowOnAws`):
-   * the model pods may read its logged models.
+   * The MLflow whose registered versions `mlflowModelVersion` models are (the stack's `MlflowOnAws`),
+   * and a model source itself: its artifact prefix.
    * @default - no MLflow models
    */
   readonly mlflow?: IMlflowModelStore;
@@ -134,10 +140,9 @@ interface ModelContext {
   readonly clientNamespaces?: string[];
   readonly format: PayloadLogFormat;
   readonly mlflow?: IMlflowModelStore;
+  readonly serviceAccountName: string;
 }
 
-/** ServiceAccount the model pods run as; its role reads models and writes payload logs. */
-export const MODEL_SERVICE_ACCOUNT = 'model-server';
 /**
  * ServiceAccount KServe reads the agent's S3 settings (region) from. No pod runs as it: its IRSA
  * annotation only makes KServe's credential builder read its `serving.kserve.io/s3-*` annotations.
@@ -163,8 +168,8 @@ export class KServeOnAws extends Construct {
   public readonly payloadLogKey: kms.Key;
   /** Where the loggers write, and the grant to read one model's records. */
   public readonly payloadLogs: PayloadLogs;
-  /** Role of the model pods. */
-  public readonly identity: PodIdentityRole;
+  /** Each model's role (its pods' ServiceAccount `model-<name>`): reads that model, writes its payload logs. */
+  public readonly identities: { [model: string]: PodIdentityRole } = {};
   /** The model namespace's objects (namespace, ServiceAccounts, storage container, InferenceServices). */
   public readonly chart: cdk8s.Chart;
   /** The manifest applying `chart`. */
@@ -212,30 +217,22 @@ export class KServeOnAws extends Construct {
       bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: PAYLOAD_PREFIX, modelNamespace: namespace, path: PAYLOAD_PATH,
     });
 
-    this.identity = new PodIdentityRole(this, 'Identity', {
-      cluster, namespace, serviceAccount: MODEL_SERVICE_ACCOUNT,
-      description: `KServe models in ${namespace}: read models, write payload logs`,
-    });
-    for (const source of props.modelSources ?? []) {
-      grantPrefixAccess(this.identity, { ...source, write: false },
-        'Model pods read the objects of a model directory under a model source\'s prefix; the wildcard is that prefix');
-    }
     const mlflow = props.mlflow;
-    mlflow?.grantReadModels(this.identity);
-    // The agent only puts objects (multipart above 5 MiB); it never reads or lists them.
-    grantPrefixAccess(this.identity, {
-      bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: `${PAYLOAD_PREFIX}/${namespace}`, write: true, putOnly: true,
-    }, 'Model pods write one payload-log object per batch under their namespace\'s prefix; the wildcard is that prefix');
+    const sources: ModelSource[] = [
+      ...(props.modelSources ?? []),
+      ...(props.mlflow ? [props.mlflow.modelSource] : []),
+      ...(props.modelSourceBuckets ?? []).map((o, i) => importedSource(this, i, o)),
+    ];
 
     this.chart = new cdk8s.Chart(new cdk8s.App(), 'Models');
     new ComponentNamespace(this.chart, 'Namespace', namespace);
     const labels = standardLabels('kserve', namespace);
-    serviceAccount(this.chart, 'ServiceAccount', MODEL_SERVICE_ACCOUNT, labels, undefined, namespace);
     const logging = props.payloadLogging ?? true;
     if (logging) {
       serviceAccount(this.chart, 'LoggerSettings', LOGGER_SETTINGS_SERVICE_ACCOUNT, labels, {
-        // Only the key's presence matters to KServe; the value is the models' role for the reader.
-        'eks.amazonaws.com/role-arn': this.identity.role.roleArn,
+        // Only the key's presence matters to KServe (it then builds the agent's S3 settings); no
+        // pod runs as this account, and the models' own accounts carry no such annotation.
+        'eks.amazonaws.com/role-arn': 'unused',
         'serving.kserve.io/s3-region': region,
       }, namespace);
     }
@@ -243,14 +240,51 @@ export class KServeOnAws extends Construct {
 
     this.driftChecks = models.filter(m => m.driftCheck).map(m => ({ ...m.driftCheck, model: m.name }));
     for (const model of models) {
-      this.models[model.name] = this.addModel(model, {
+      const account = this.modelServiceAccount(model.name);
+      serviceAccount(this.chart, `${model.name}ServiceAccount`, account, labels, undefined, namespace);
+      const served = this.models[model.name] = this.addModel(model, {
         namespace, profile, storage, logging, clientNamespaces: props.clientNamespaces,
-        format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow,
+        format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow, serviceAccountName: account,
       });
+      this.identities[model.name] = this.modelIdentity(model, served, account, sources, { cluster, namespace });
     }
 
     this.manifest = cluster.addCdk8sChart(`${id}Models`, this.chart);
-    this.manifest.node.addDependency(this.install.controller, this.install.runtimes, this.identity.association);
+    this.manifest.node.addDependency(this.install.controller, this.install.runtimes, ...Object.values(this.identities).map(i => i.association));
+  }
+
+  /** The ServiceAccount the pods of `model` run as (its own, so its role is its own). */
+  public modelServiceAccount(model: string): string {
+    return `model-${model}`;
+  }
+
+  /**
+   * One model's role: read what it serves (its storage URI and its canary's, each under a model
+   * source) and put its own payload logs, nothing of another model's.
+   */
+  private modelIdentity(model: ServedModel, served: InferenceService, account: string, sources: ModelSource[],
+    where: { cluster: eks.ICluster; namespace: string }): PodIdentityRole {
+    const identity = new PodIdentityRole(this, `${model.name}Identity`, {
+      cluster: where.cluster, namespace: where.namespace, serviceAccount: account,
+      description: `KServe model ${model.name} in ${where.namespace}: reads its model, writes its payload logs`,
+    });
+    const storageUri = served instanceof MlflowInferenceService ? served.storageUri : model.storageUri!;
+    const uris: [string, string][] = [['storageUri', storageUri], ...(model.canary ? [['canary.storageUri', model.canary.storageUri] as [string, string]] : [])];
+    for (const [prop, uri] of uris) {
+      const source = sources.find(src => `${uri.replace(/\/+$/, '')}/`.startsWith(`s3://${src.bucket.bucketName}/${src.prefix}/`));
+      if (!source) {
+        throw new InvalidPropError(`${this.node.path}/models/${model.name}`, prop, uri,
+          'allowed: an s3:// URI under a model source (the stack\'s MLflow artifacts, kserve.modelSourceBuckets): its pods could read nothing else');
+      }
+      const key = uri.slice(`s3://${source.bucket.bucketName}/`.length).replace(/\/+$/, '');
+      grantPrefixAccess(identity, { bucket: source.bucket, encryptionKey: source.encryptionKey, prefix: key, write: false },
+        `The model's pods read the objects of its model directory; the wildcard is that directory`);
+    }
+    // The agent only puts objects (multipart above 5 MiB); it never reads or lists them.
+    grantPrefixAccess(identity, {
+      bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: `${PAYLOAD_PREFIX}/${where.namespace}/${model.name}`, write: true, putOnly: true,
+    }, 'The model\'s logger writes one payload-log object per batch under the model\'s prefix; the wildcard is that prefix');
+    return identity;
   }
 
   private addModel(model: ServedModel, ctx: ModelContext): InferenceService {
@@ -272,7 +306,7 @@ export class KServeOnAws extends Construct {
     const common = {
       ...model,
       namespace: ctx.namespace,
-      serviceAccountName: MODEL_SERVICE_ACCOUNT,
+      serviceAccountName: ctx.serviceAccountName,
       storageContainerName: ctx.storage.name,
       profile: ctx.profile,
       clientNamespaces: model.clientNamespaces ?? ctx.clientNamespaces,
@@ -303,4 +337,20 @@ export class KServeOnAws extends Construct {
     }
     return new InferenceService(this.chart, model.name, { ...common, modelFormat: model.modelFormat, storageUri: model.storageUri });
   }
+}
+
+/** A model source named by bucket name (and key ARN), as the stack's props give it. */
+function importedSource(scope: Construct, i: number, o: ModelSourceOptions): ModelSource {
+  const where = `modelSourceBuckets[${i}]`;
+  if (!isUnresolved(o.bucketName) && !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(o.bucketName)) {
+    throw new InvalidPropError(scope, `${where}.bucketName`, o.bucketName, 'allowed: an S3 bucket name (3-63 lowercase letters, digits, "." and "-")');
+  }
+  if (!isUnresolved(o.prefix) && !/^[^/\s*]+(\/[^/\s*]+)*$/.test(o.prefix)) {
+    throw new InvalidPropError(scope, `${where}.prefix`, o.prefix, 'allowed: a key prefix without leading or trailing "/" or wildcards, e.g. models');
+  }
+  return {
+    bucket: s3.Bucket.fromBucketName(scope, `ModelSource${i}`, o.bucketName),
+    encryptionKey: o.keyArn ? kms.Key.fromKeyArn(scope, `ModelSourceKey${i}`, o.keyArn) : undefined,
+    prefix: o.prefix,
+  };
 }

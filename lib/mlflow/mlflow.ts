@@ -14,7 +14,7 @@ import { POD_SUBNETS } from '../platform/node-pool';
 import { ExternalSecretObject } from '../../constructs/core/external-secret';
 import { BACKEND_STORE_CA_FILE, MlflowIngressOptions, MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import {
-  createDataBucket, createDataKey, grantPrefixAccess, prefixPodIdentity, useBucketPolicyForAccessLogs,
+  createDataBucket, createDataKey, grantPrefixAccess, ModelSource, prefixPodIdentity, useBucketPolicyForAccessLogs,
 } from '../core/buckets';
 import { guardStackAgainstClashes } from '../core/clashes';
 import { stableIdentifier } from '../core/identifiers';
@@ -102,6 +102,8 @@ export interface MlflowOptions {
 export interface IMlflowModelStore {
   /** The server's `--artifacts-destination`, an `s3://` URI. */
   readonly artifactsDestination: string;
+  /** The artifact store as a model source: served models may be read from under it. */
+  readonly modelSource: ModelSource;
   /** The tracking server's URL, recorded on each InferenceService. */
   readonly trackingUri: string;
   /** Lets `grantee` (a role of this app) read the logged models (`<experiment>/models/*`) and nothing else. */
@@ -140,6 +142,8 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
   public readonly trackingUri: string;
   /** Prefix of the artifact store in `artifactBucket` (the server's `--artifacts-destination`). */
   public readonly artifactPrefix = ARTIFACT_PREFIX;
+  /** The artifact store as a model source (bucket, key, prefix), for KServe. */
+  public readonly modelSource: ModelSource;
   /** The server's `--artifacts-destination`. */
   public readonly artifactsDestination: string;
   /** The admin password (key `password`), when basic auth is on. */
@@ -188,6 +192,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
     });
 
     this.artifactsDestination = `s3://${this.artifactBucket.bucketName}/${ARTIFACT_PREFIX}`;
+    this.modelSource = { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX };
 
     const auth = props.basicAuth ?? props.ingress !== undefined;
     const authSecrets = auth ? this.createAuthSecrets(secrets) : undefined;

@@ -19,6 +19,7 @@ import { stackObjects, standaloneCharts } from '../../test/support/objects';
 import { ROOT } from '../../test/support/tools';
 import { buildKServeExample } from '../../examples/kserve-on-any-cluster';
 import { PROFILES } from '../../test/support/synth';
+import { contractBuckets, mergePodPolicies, podPolicies } from './identities';
 
 const outdir = process.argv[2];
 if (!outdir) throw new Error('usage: render.ts <outdir>');
@@ -136,7 +137,6 @@ function kserveObjects(kserveStack: MlopsStack): { namespaces: any[]; models: an
   const kref = (c: any) => kserveStack.getLogicalId(c.node.defaultChild ?? c);
   const substitutions: Record<string, string> = {
     [`\${Ref:${kref(kserveStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
-    [`\${${kref(kserveStack.kserve.identity.role)}.Arn}`]: 'arn:aws:iam::123456789012:role/contract-models',
     '${Ref:AWS::Region}': CONTRACT.awsRegion,
   };
   const manifest = (prefix: string) => {
@@ -153,7 +153,9 @@ function kserveObjects(kserveStack: MlopsStack): { namespaces: any[]; models: an
   };
 }
 const contractModel = { name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri };
-const kserveStack = new MlopsStack(new App(), 'KServeStack', { kserve: { models: [contractModel] } });
+// The contract's model sits in a bucket of its own (the emulator's), a model source by name.
+const modelSourceBuckets = [{ bucketName: CONTRACT.kserve.sourceBucket, prefix: CONTRACT.kserve.sourcePrefix }];
+const kserveStack = new MlopsStack(new App(), 'KServeStack', { kserve: { models: [contractModel], modelSourceBuckets } });
 fs.writeFileSync(path.join(outdir, 'kserve.json'), JSON.stringify(kserveObjects(kserveStack), null, 1));
 // Every InferenceService the library emits, for the real controller: the stack's model in both
 // profiles (PRODUCTION's scales, so KServe adds an HPA), and the standalone example's three.
@@ -161,14 +163,14 @@ const kserveExample = new cdk8s.App();
 buildKServeExample(kserveExample);
 fs.writeFileSync(path.join(outdir, 'kserve-controller.json'), JSON.stringify({
   profiles: Object.fromEntries(PROFILES.map(profile => [profile,
-    kserveObjects(new MlopsStack(new App(), `KServe${profile}`, { profile, kserve: { models: [contractModel] } }))])),
+    kserveObjects(new MlopsStack(new App(), `KServe${profile}`, { profile, kserve: { models: [contractModel], modelSourceBuckets } }))])),
   standalone: kserveExample.charts.flatMap(c => c.toJson()),
 }, null, 1));
 
 // Drift checks of that model as the reference stack declares them: its CronJob (AWS names replaced by
 // the local ones; the image, built at deploy time, is the test's own drift job) and its alarms.
 const driftStack = new MlopsStack(new App(), 'DriftStack', {
-  evidently: { ui: true }, kserve: { models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
+  evidently: { ui: true }, kserve: { modelSourceBuckets, models: [{ name: CONTRACT.kserve.model, modelFormat: ModelFormat.SKLEARN, storageUri: CONTRACT.kserve.storageUri,
     driftCheck: { features: [...CONTRACT.drift.features], driftShare: CONTRACT.drift.driftShare } }] },
 });
 const dref = (c: any) => driftStack.getLogicalId(c.node.defaultChild ?? c);
@@ -215,3 +217,8 @@ fs.writeFileSync(path.join(outdir, 'dvc.json'), JSON.stringify({
   }])),
   users: { reader: id(reader), writer: id(writer) },
 }, null, 1));
+// The Pod Identity roles of the stacks above, for the emulator to enforce (test/contract/identity.py):
+// every pod that calls AWS in these tests does so as its own role, with the stack's buckets
+// standing for the local ones the rendered manifests name.
+fs.writeFileSync(path.join(outdir, 'identities.json'), JSON.stringify(
+  mergePodPolicies(...[stack, kserveStack, driftStack].map(s => podPolicies(s, contractBuckets(s), CONTRACT.awsRegion))), null, 1));

@@ -2,15 +2,21 @@ import os
 import sys
 from urllib.parse import urlparse
 
-import boto3
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
+import identity  # noqa: E402
 import k8s  # noqa: E402
 from services import EMULATOR_CREDENTIALS, postgres, s3_emulator  # noqa: E402
 
 REPORT = []
+
+# MLflow's server advertises presigned downloads for an S3 artifact store, and its clients then
+# fetch artifacts from S3 with a URL the server signed. moto (5.2.5) cannot evaluate a presigned
+# request while it enforces IAM (it fails on the missing Authorization header), so the tests'
+# clients download through the server, as the same role: the one that signs those URLs on AWS.
+os.environ['MLFLOW_ENABLE_PROXY_MULTIPART_DOWNLOAD'] = 'false'
 
 
 def report(line):
@@ -32,18 +38,18 @@ def endpoints():
 
 @pytest.fixture(scope='session')
 def services(endpoints):
-    """PostgreSQL and the S3 emulator, up for the whole run, stopped at its end."""
+    """PostgreSQL and the S3 emulator, up for the whole run, stopped at its end. The emulator
+    enforces IAM from the start (identity.py): `s3` and `identities.client` are the test's own
+    admin, and pods call AWS as their own roles."""
     s3_url = endpoints['s3EndpointUrl']
     with postgres(endpoints['postgresPort']) as create_database, s3_emulator(urlparse(s3_url).port) as s3:
+        identities = identity.enforce(s3, endpoints['awsRegion'], EMULATOR_CREDENTIALS)
         bucket = urlparse(endpoints['mlflow']['artifactsDestination']).netloc
-        client = boto3.client('s3', endpoint_url=s3, region_name=endpoints['awsRegion'], **{
-            'aws_access_key_id': EMULATOR_CREDENTIALS['AWS_ACCESS_KEY_ID'],
-            'aws_secret_access_key': EMULATOR_CREDENTIALS['AWS_SECRET_ACCESS_KEY'],
-        })
+        client = identities.client('s3')
         client.create_bucket(Bucket=bucket)
         yield {'create_database': create_database, 'create_rds_database': create_database.rds,
                'superuser_uri': create_database.superuser_uri, 'server_ca': create_database.server_ca,
-               's3': client, 'bucket': bucket}
+               's3': client, 'bucket': bucket, 'identities': identities}
 
 
 @pytest.fixture(scope='session')

@@ -5,6 +5,9 @@ usage: dagster_instance.py validate DAGSTER_HOME     -> loads the instance confi
        that class's config schema; prints JSON, exits 1 on the first invalid section
 usage: dagster_instance.py run-job DAGSTER_HOME IMAGE -> the Kubernetes Job dagster-k8s would create for
        a run with this configuration, as JSON
+usage: dagster_instance.py launch DAGSTER_HOME IMAGE KUBECONFIG TAGS_JSON -> launches one run with these
+       tags through the real K8sRunLauncher of this configuration, against the API server KUBECONFIG
+       names (which creates the Job); prints {"job": ...} as created, or {"refused": message}
 """
 import importlib
 import json
@@ -56,13 +59,37 @@ def run_job(home, image):
     print(json.dumps(body))
 
 
-def container_context(value):
-    """dagster-k8s's reading of a code server's DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT."""
-    from dagster_k8s.container_context import K8sContainerContext
-    context = K8sContainerContext.create_from_config(json.loads(value))
-    print(json.dumps(context.run_k8s_config.container_config))
+def launch(home, image, kubeconfig, tags):
+    import os
+    import tempfile
+    import uuid
+    from dagster import DagsterInstance
+    from dagster._core.code_pointer import ModuleCodePointer
+    from dagster._core.launcher import LaunchRunContext
+    from dagster._core.origin import JobPythonOrigin, RepositoryPythonOrigin
+    from dagster._core.storage.dagster_run import DagsterRun
+    from dagster_k8s.launcher import K8sRunLauncher
+    from kubernetes import client
+    config, _ = dagster_instance_config(home)
+    c = process_config(K8sRunLauncher.config_type(), config['run_launcher']['config']).value
+    # The same launcher, reaching the API server through a kubeconfig instead of its in-cluster token.
+    launcher = K8sRunLauncher(**{**c, 'load_incluster_config': False, 'kubeconfig_file': kubeconfig})
+    # The run's record: a throwaway instance (the stack's is PostgreSQL; the launcher only tags the run).
+    instance = DagsterInstance.local_temp(tempfile.mkdtemp(prefix='contract-dagster-launch-'))
+    launcher.register_instance(instance)
+    origin = JobPythonOrigin('hello', RepositoryPythonOrigin(
+        'python', ModuleCodePointer('contract_dagster_demo', 'defs', os.getcwd()), container_image=image))
+    run = instance.add_run(DagsterRun(job_name='hello', run_id=str(uuid.uuid4()), tags=json.loads(tags), job_code_origin=origin))
+    try:
+        launcher.launch_run(LaunchRunContext(dagster_run=run, workspace=None))
+    except Exception as error:  # noqa: BLE001 (dagster-k8s raises a bare Exception for the allowlist)
+        print(json.dumps({'refused': str(error)}))
+        return
+    name = f'dagster-run-{run.run_id}'
+    job = client.BatchV1Api().read_namespaced_job(name, c['job_namespace'])
+    print(json.dumps({'job': client.ApiClient().sanitize_for_serialization(job)}))
 
 
 if __name__ == '__main__':
     {'validate': lambda: validate(sys.argv[2]), 'run-job': lambda: run_job(sys.argv[2], sys.argv[3]),
-     'container-context': lambda: container_context(sys.argv[2])}[sys.argv[1]]()
+     'launch': lambda: launch(*sys.argv[2:6])}[sys.argv[1]]()

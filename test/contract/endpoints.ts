@@ -31,8 +31,10 @@ export const CONTRACT = {
   },
   kserve: {
     model: 'iris',
-    // Where a user's model sits in the MLflow artifact bucket the stack's model role may read.
+    // Where a user's model sits: a model source the stack is given by bucket name and prefix.
     storageUri: 's3://contract-artifacts/mlflow/1/models/m-iris/artifacts',
+    sourceBucket: 'contract-artifacts',
+    sourcePrefix: 'mlflow/1/models',
     payloadBucket: 'contract-payloads',
   },
   drift: {

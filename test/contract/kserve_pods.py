@@ -19,7 +19,7 @@ import os
 import subprocess
 import time
 
-from services import EMULATOR_CREDENTIALS
+import identity
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 KSERVE_PYTHON = os.path.join(ROOT, '.venv-kserve', 'bin', 'python')
@@ -83,8 +83,13 @@ def flag_value(args, flag):
     raise KeyError(flag)
 
 
+def pod_identity_env(pod):
+    """The key pair EKS Pod Identity gives the pod: its ServiceAccount's own role (identity.py)."""
+    return identity.pod_env(pod['metadata']['namespace'], pod['spec'].get('serviceAccountName'))
+
+
 def storage_initializer_env(pod, emulator_env):
-    return clean_env({**env_of(container(pod, 'storage-initializer')), **EMULATOR_CREDENTIALS, **emulator_env})
+    return clean_env({**env_of(container(pod, 'storage-initializer')), **pod_identity_env(pod), **emulator_env})
 
 
 def run_storage_initializer(pod, dest, emulator_env, storage_uri=None, timeout=300):
@@ -131,4 +136,4 @@ def agent_env(pod, component_port, emulator_env):
     probe = json.loads(env['SERVING_READINESS_PROBE'])
     probe['tcpSocket']['port'] = component_port
     env['SERVING_READINESS_PROBE'] = json.dumps(probe)
-    return clean_env({**env, **EMULATOR_CREDENTIALS, **emulator_env})
+    return clean_env({**env, **pod_identity_env(pod), **emulator_env})

@@ -4,7 +4,6 @@ The substitutions are the runner's: the Secret's URI points at the local Postgre
 address is 127.0.0.1 on a free port (clients still address the manifest's port; mlflow_checks
 maps it, as kube-proxy would), and the AWS key pair that EKS Pod Identity would inject is moto's.
 """
-import copy
 
 import k8s
 import mlflow_checks
@@ -24,7 +23,7 @@ def rds_secrets(endpoints, master, server_user, server_password=None):
 
 
 def pod_spec_of(objects):
-    return copy.deepcopy(k8s.find(objects, 'Deployment')['spec']['template']['spec'])
+    return pods.pod_spec(k8s.find(objects, 'Deployment'))
 
 
 def run_init_containers(pod_spec, secrets, mounts=None, timeout=300, configmaps=None):

@@ -5,7 +5,8 @@ containers (emptyDir, a configMap's listed keys, or a StatefulSet's volume claim
 path is rewritten to that folder. What the tests substitute, and nothing more: the values of
 Secrets and ConfigMaps (the test supplies them), the listen address (127.0.0.1 instead of all
 interfaces, on a free port; clients still address the manifest's port through `route`), the AWS
-key pair EKS Pod Identity would inject (the emulator's), and `bin_dirs`, the folders the image's
+key pair EKS Pod Identity would inject (an IAM user of the emulator with exactly the policies of the
+ServiceAccount's synthesized role: identity.py), and `bin_dirs`, the folders the image's
 executables come from (the pinned release's virtualenv).
 """
 import contextlib
@@ -20,7 +21,7 @@ import time
 import requests
 
 import k8s
-from services import EMULATOR_CREDENTIALS
+import identity
 
 CONTRACT_BIN = os.path.dirname(sys.executable)
 
@@ -39,12 +40,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+class PodSpec(dict):
+    """A pod spec and the namespace its pods run in (which, with its ServiceAccount, picks its AWS role)."""
+    namespace = None
+
+
 def pod_spec(obj):
     """The pod template of a Deployment, StatefulSet, Job or CronJob (a copy)."""
     spec = obj['spec']
     if obj['kind'] == 'CronJob':
         spec = spec['jobTemplate']['spec']
-    spec = copy.deepcopy(spec['template']['spec'])
+    spec = PodSpec(copy.deepcopy(spec['template']['spec']))
+    spec.namespace = obj['metadata'].get('namespace')
     # A StatefulSet's claims are volumes of the pod, as the controller makes them.
     for claim in obj['spec'].get('volumeClaimTemplates', []):
         spec.setdefault('volumes', []).append({'name': claim['metadata']['name'], 'emptyDir': {}})
@@ -55,10 +62,15 @@ def volume_folders(spec, configmaps=None, root=None):
     return k8s.emptydir_mounts(spec, root or tempfile.mkdtemp(prefix='contract-pod-'), configmaps)
 
 
-def process_env(container, secrets, mounts, bin_dirs=(), extra=None):
+def aws_env(spec):
+    """The key pair of the pod's own role, or none (a pod spec not from `pod_spec` has no namespace)."""
+    return identity.pod_env(getattr(spec, 'namespace', None), spec.get('serviceAccountName'))
+
+
+def process_env(spec, container, secrets, mounts, bin_dirs=(), extra=None):
     # A clean environment, like a container's: nothing leaks in from the developer's shell.
     env = {'PATH': ':'.join([*bin_dirs, CONTRACT_BIN, '/usr/bin', '/bin']), 'LANG': 'C.UTF-8'}
-    env.update(EMULATOR_CREDENTIALS)
+    env.update(aws_env(spec))
     env.update(k8s.container_env(container, secrets, mounts))
     env.update(extra or {})
     return env
@@ -68,7 +80,7 @@ def run_init_containers(spec, secrets, mounts=None, timeout=300, configmaps=None
     """Runs the init containers of one pod in order; `mounts` are the pod's volume folders."""
     mounts = mounts or volume_folders(spec, configmaps)
     for container in spec.get('initContainers', []):
-        env = process_env(container, secrets, mounts, bin_dirs)
+        env = process_env(spec, container, secrets, mounts, bin_dirs)
         result = subprocess.run(k8s.argv(container, env, mounts), env=env, capture_output=True, text=True, timeout=timeout)
         if result.returncode != 0:
             raise RuntimeError(f'init container {container["name"]} failed ({result.returncode}):\n{result.stderr[-3000:]}')
@@ -85,7 +97,7 @@ def run_to_completion(spec, secrets, configmaps=None, bin_dirs=(), extra_env=Non
     mounts = mounts or volume_folders(spec, configmaps)
     run_init_containers(spec, secrets, mounts, configmaps=configmaps, bin_dirs=bin_dirs)
     [container] = spec['containers']
-    env = process_env(container, secrets, mounts, bin_dirs, extra_env)
+    env = process_env(spec, container, secrets, mounts, bin_dirs, extra_env)
     result = subprocess.run([sys.executable, '-c', _MEASURE, *k8s.argv(container, env, mounts)], env=env,
                             capture_output=True, text=True, timeout=timeout)
     stats = json.loads(result.stderr.strip().splitlines()[-1])
@@ -171,7 +183,7 @@ def run_server(spec, secrets, ready_timeout=180, configmaps=None, bin_dirs=(), e
     mounts = mounts or volume_folders(spec, configmaps)
     run_init_containers(spec, secrets, mounts, configmaps=configmaps, bin_dirs=bin_dirs)
     container = spec['containers'][0]
-    env = process_env(container, secrets, mounts, bin_dirs, extra_env)
+    env = process_env(spec, container, secrets, mounts, bin_dirs, extra_env)
     # A container with neither ports nor a readiness probe (a daemon) listens nowhere.
     listens = 'readinessProbe' in container or container.get('ports')
     port = probe_port(container) if listens else None

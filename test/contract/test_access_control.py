@@ -126,28 +126,50 @@ def test_a_namespace_cannot_claim_another_namespace_s_name_label(cluster):
     assert got['metadata']['labels']['kubernetes.io/metadata.name'] == 'forged'
 
 
-def service_account_can(api, account, verb, resource, subresource=None, namespace='dagster'):
-    args = ['auth', 'can-i', verb, resource, '-n', namespace, '--as', f'system:serviceaccount:dagster:{account}']
+def service_account_can(api, account, verb, resource, subresource=None, namespace='dagster', home='dagster'):
+    args = ['auth', 'can-i', verb, resource, '-n', namespace, '--as', f'system:serviceaccount:{home}:{account}']
     result = api.kubectl(*args, *(['--subresource', subresource] if subresource else []))
     assert result.stdout.strip() in ('yes', 'no'), result.stderr
     return result.stdout.strip() == 'yes'
 
 
-# What dagster-k8s's client calls on the run launcher's path (constructs/dagster/dagster.ts names each).
-LAUNCHER_CALLS = [('create', 'jobs.batch', None), ('list', 'jobs.batch', None), ('delete', 'jobs.batch', None),
-                  ('get', 'jobs.batch', 'status'), ('list', 'pods', None), ('delete', 'pods', None),
-                  ('get', 'pods', 'log'), ('list', 'events', None)]
+# What dagster-k8s's client calls on the run launcher's path (constructs/dagster/dagster.ts names each):
+# the daemon launches and monitors, the webserver terminates and shows debug info.
+LAUNCH_CALLS = [('create', 'jobs.batch', None), ('get', 'jobs.batch', 'status')]
+TERMINATE_AND_DEBUG_CALLS = [('list', 'jobs.batch', None), ('delete', 'jobs.batch', None), ('list', 'pods', None), ('delete', 'pods', None),
+                             ('get', 'pods', 'log'), ('list', 'events', None)]
+LAUNCHER_CALLS = LAUNCH_CALLS + TERMINATE_AND_DEBUG_CALLS
 NOT_NEEDED = [('get', 'secrets', None), ('list', 'secrets', None), ('create', 'pods', None), ('get', 'pods', None),
               ('update', 'jobs.batch', None), ('patch', 'jobs.batch', None), ('watch', 'jobs.batch', None),
               ('create', 'pods', 'exec'), ('create', 'rolebindings.rbac.authorization.k8s.io', None)]
 
 
-def test_dagster_s_run_launcher_may_make_the_calls_dagster_k8s_makes_and_no_others(cluster):
+def allowed(api, account, calls, **where):
+    return [service_account_can(api, account, *call, **where) for call in calls]
+
+
+def test_dagster_s_daemon_launches_runs_and_the_webserver_only_terminates_and_debugs_them(cluster):
+    assert allowed(cluster, 'dagster-daemon', LAUNCHER_CALLS) == [True] * len(LAUNCHER_CALLS)
+    # With the QueuedRunCoordinator the webserver queues a run; creating its Job is the daemon's.
+    assert allowed(cluster, 'dagster-webserver', LAUNCH_CALLS) == [False] * len(LAUNCH_CALLS)
+    assert allowed(cluster, 'dagster-webserver', TERMINATE_AND_DEBUG_CALLS) == [True] * len(TERMINATE_AND_DEBUG_CALLS)
     for account in ('dagster-daemon', 'dagster-webserver'):
-        assert [service_account_can(cluster, account, *call) for call in LAUNCHER_CALLS] == [True] * len(LAUNCHER_CALLS), account
-        assert [service_account_can(cluster, account, *call) for call in NOT_NEEDED] == [False] * len(NOT_NEEDED), account
+        assert allowed(cluster, account, NOT_NEEDED) == [False] * len(NOT_NEEDED), account
         # Only in Dagster's own namespace.
-        assert not service_account_can(cluster, account, 'create', 'jobs.batch', namespace='mlflow')
+        assert not service_account_can(cluster, account, 'delete', 'jobs.batch', namespace='mlflow')
     # Run pods and code servers call no API: nothing is bound to them.
     for account in ('dagster-run', 'dagster-code'):
-        assert [service_account_can(cluster, account, *call) for call in LAUNCHER_CALLS] == [False] * len(LAUNCHER_CALLS), account
+        assert allowed(cluster, account, LAUNCHER_CALLS) == [False] * len(LAUNCHER_CALLS), account
+
+
+def test_the_read_only_webserver_runs_as_an_account_bound_to_nothing(cluster, rendered):
+    """The standalone example's Dagster (a read-only webserver for its client namespaces), applied beside the stack."""
+    objects = [o for o in rendered['standalone'] if o['kind'] in ('ServiceAccount', 'Role', 'RoleBinding')
+               and o['metadata'].get('namespace') == 'orchestration' and o['metadata']['name'].startswith('dagster')]
+    cluster.apply([{'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': 'orchestration'}}, *objects])
+    [read_only] = [o for o in rendered['standalone'] if o['kind'] == 'Deployment' and o['metadata']['name'] == 'dagster-read-only']
+    account = read_only['spec']['template']['spec']['serviceAccountName']
+    assert account == 'dagster-read-only'
+    where = {'namespace': 'orchestration', 'home': 'orchestration'}
+    assert allowed(cluster, account, LAUNCHER_CALLS, **where) == [False] * len(LAUNCHER_CALLS)
+    assert allowed(cluster, 'dagster-daemon', LAUNCH_CALLS, **where) == [True] * len(LAUNCH_CALLS)

@@ -9,6 +9,7 @@ then gets what a run pod gets from the launcher (`env_secrets`: the database Sec
 K8sRunLauncher section itself is checked by Dagster's own schema and by building, with dagster-k8s,
 the Job it would create, which the real kube-apiserver admits under Pod Security "restricted".
 """
+import copy
 import json
 import os
 import statistics
@@ -19,8 +20,10 @@ import time
 
 import pytest
 import requests
+import yaml
 
 import eso
+import identity
 import k8s
 import pods
 from apiserver import local_apiserver
@@ -151,14 +154,44 @@ def with_local_launcher(configmaps):
     return {**configmaps, 'dagster-instance': {'dagster.yaml': local}}
 
 
-def test_dagster_k8s_reads_the_code_server_s_container_context(objects):
-    env = {e['name']: e.get('value') for e in named(objects, 'Deployment', 'dagster-demo')['spec']['template']['spec']['containers'][0]['env']}
-    result = subprocess.run([os.path.join(DAGSTER_BIN, 'python'), INSTANCE_TOOL, 'container-context', env['DAGSTER_CLI_API_GRPC_CONTAINER_CONTEXT']],
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    # The run container gets the location's env and its Secret, as the code server has them.
-    assert json.loads(result.stdout) == {'env': [{'name': 'CONTRACT_STAGE', 'value': 'contract'}],
-                                         'env_from': [{'secret_ref': {'name': 'dagster-demo-env'}}]}
+# What a run's dagster-k8s/config tag may not change about its pod (findings of the access review).
+REFUSED_RUN_CONFIG = {
+    'another ServiceAccount': {'pod_spec_config': {'service_account_name': 'dagster-daemon'}},
+    'the API token mounted': {'pod_spec_config': {'automount_service_account_token': True}},
+    'another image': {'container_config': {'image': 'attacker/image:1'}},
+    'another command': {'container_config': {'command': ['sh', '-c', 'id']}},
+    'the admin Secret': {'container_config': {'env_from': [{'secret_ref': {'name': 'dagster-db-admin'}}]}},
+    'an env var': {'container_config': {'env': [{'name': 'DAGSTER_PG_PASSWORD', 'value': 'x'}]}},
+}
+
+
+def test_a_run_s_tags_set_its_resources_and_nothing_else_of_its_pod(configmaps, secrets, endpoints):
+    """Runs launched through the real K8sRunLauncher of the rendered dagster.yaml, against the real
+    API server: the tag that would pick the pod's identity, image, command or Secrets is refused
+    before any Job exists; resources are taken; the location's environment comes from the launcher."""
+    image = endpoints['dagster']['location']['image']
+    namespace = {'apiVersion': 'v1', 'kind': 'Namespace', 'metadata': {'name': endpoints['dagster']['namespace']}}
+
+    def launch(api, config):
+        result = instance_tool(configmaps, secrets, 'launch', image, api.kubeconfig, json.dumps({'dagster-k8s/config': json.dumps(config)}))
+        assert result.returncode == 0, result.stderr[-3000:]
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    with local_apiserver() as api:
+        api.apply([namespace])
+        for what, config in REFUSED_RUN_CONFIG.items():
+            launched = launch(api, config)
+            assert 'violated the allowed list' in launched.get('refused', ''), (what, launched)
+        launched = launch(api, {'container_config': {'resources': {'limits': {'memory': '1Gi'}}}})
+        assert 'job' in launched, launched
+        pod = launched['job']['spec']['template']['spec']
+        [container] = pod['containers']
+        assert container['resources']['limits']['memory'] == '1Gi'
+        assert pod['serviceAccountName'] == 'dagster-run' and pod['automountServiceAccountToken'] is False
+        assert container['image'] == image
+        assert {e['secretRef']['name'] for e in container['envFrom']} == {'dagster-db', *endpoints['dagster']['location']['envSecretNames']}
+        env = {e['name']: e.get('value') for e in container['env']}
+        assert all(env.get(k) == v for k, v in endpoints['dagster']['location']['env'].items()), env
 
 
 @pytest.fixture(scope='module')
@@ -168,7 +201,7 @@ def migrated(objects, secrets, configmaps):
     mounts = pods.volume_folders(spec, with_local_launcher(configmaps))
     pods.run_init_containers(spec, secrets, mounts, bin_dirs=[DAGSTER_BIN])
     container = spec['containers'][0]
-    env = pods.process_env(container, secrets, mounts, [DAGSTER_BIN])
+    env = pods.process_env(spec, container, secrets, mounts, [DAGSTER_BIN])
     started = time.monotonic()
     result = subprocess.run(['dagster', 'instance', 'migrate'], env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
@@ -184,8 +217,11 @@ def code_server(objects, secrets):
     deployment = named(objects, 'Deployment', 'dagster-demo')
     spec = pods.pod_spec(deployment)
     container = spec['containers'][0]
-    # What the run pod would get from the launcher's env_secrets, for the runs this process starts.
-    run_env = {**secrets['dagster-db'], 'PYTHONPATH': folder}
+    # What the run pod would get from the launcher's env_secrets and, through EKS Pod Identity, from
+    # the launcher's ServiceAccount, for the runs this process starts (the code server's own role
+    # does not reach the compute logs: the run's does).
+    launcher = yaml.safe_load(named(objects, 'ConfigMap', 'dagster-instance')['data']['dagster.yaml'])['run_launcher']['config']
+    run_env = {**secrets['dagster-db'], **identity.pod_env(launcher['job_namespace'], launcher['service_account_name']), 'PYTHONPATH': folder}
 
     def healthy(port, env):
         command = [a.replace(str(container['ports'][0]['containerPort']), str(port)) for a in container['readinessProbe']['exec']['command']]
@@ -239,7 +275,8 @@ def test_the_webserver_lists_the_code_location_over_graphql(webserver):
 def daemon(objects, secrets, configmaps, migrated, code_server):
     spec, _ = migrated
     maps = workspace_here(with_local_launcher(configmaps), code_server)
-    spec = {**spec, 'initContainers': []}
+    spec = copy.deepcopy(spec)
+    spec['initContainers'] = []
     with pods.run_server(spec, secrets, 120, maps, [DAGSTER_BIN], name='dagster-daemon',
                          ready=lambda port, env: True) as running:
         yield running

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 
-import boto3
 import pandas
 import pytest
 
@@ -24,7 +23,6 @@ import k8s
 import kserve_pods as kp
 import pods
 from conftest import report
-from services import EMULATOR_CREDENTIALS
 from test_kserve import _run_agent, agent_binary, emulator_env, manifest, model_server, trained  # noqa: F401 (fixtures)
 
 ROOT = kp.ROOT
@@ -56,10 +54,8 @@ def s3_parts(uri):
 
 
 @pytest.fixture(scope='module')
-def clients(endpoints):
-    kwargs = {'endpoint_url': endpoints['s3EndpointUrl'], 'region_name': endpoints['awsRegion'],
-              'aws_access_key_id': EMULATOR_CREDENTIALS['AWS_ACCESS_KEY_ID'], 'aws_secret_access_key': EMULATOR_CREDENTIALS['AWS_SECRET_ACCESS_KEY']}
-    return {'s3': boto3.client('s3', **kwargs), 'cloudwatch': boto3.client('cloudwatch', **kwargs)}
+def clients(services):
+    return {'s3': services['s3'], 'cloudwatch': services['identities'].client('cloudwatch')}
 
 
 @pytest.fixture(scope='module')
@@ -78,9 +74,12 @@ def reference(drift, clients, services):
     return pandas.read_parquet(path)
 
 
-def run_job(container, endpoints, args=None):
-    """The CronJob's container: the image's entrypoint (python -m drift_job) with its args and env."""
-    env = kp.clean_env({**{v['name']: v['value'] for v in container.get('env', [])}, **EMULATOR_CREDENTIALS,
+def run_job(cron_job, endpoints, args=None, aws=None):
+    """The CronJob's container: the image's entrypoint (python -m drift_job) with its args and env,
+    as its own role (`aws` replaces that only for measurements of another model's data)."""
+    spec = pods.pod_spec(cron_job)
+    [container] = spec['containers']
+    env = kp.clean_env({**{v['name']: v['value'] for v in container.get('env', [])}, **(aws or pods.aws_env(spec)),
                         'AWS_ENDPOINT_URL': endpoints['s3EndpointUrl'], 'PYTHONPATH': os.path.join(ROOT, 'jobs', 'drift'),
                         'TMPDIR': os.environ['TMPDIR']})
     argv = [DRIFT_PYTHON, '-m', 'drift_job', *(args or container['args'])]
@@ -111,8 +110,9 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     sample = reference.sample(300, replace=True, random_state=1)
     like = [{'instances': [row]} for row in sample.to_numpy().tolist()]
     started = dt.datetime.now(dt.timezone.utc)
-    _run_agent(manifest['pod'], model_server, emulator_env, like, batch_interval)
-    code, log, seconds, _ = run_job(container, endpoints)
+    # Traffic like the reference measures nothing, so it need not wait for the pod's flush interval.
+    _run_agent(manifest['pod'], model_server, emulator_env, like, '2s')
+    code, log, seconds, _ = run_job(drift['cronJob'], endpoints)
     assert code == 0, log[-3000:]
     assert 'no drift' in log, log[-3000:]
     share = latest(clients['cloudwatch'], 'DriftShare', model, started)
@@ -124,7 +124,7 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     sent = time.monotonic()
     shifted_at = dt.datetime.now(dt.timezone.utc)
     _run_agent(manifest['pod'], model_server, emulator_env, heavy, batch_interval)
-    code, log, seconds, peak = run_job(container, endpoints)
+    code, log, seconds, peak = run_job(drift['cronJob'], endpoints)
     traffic_to_metric = time.monotonic() - sent
     assert code == 0, log[-3000:]
     assert 'DRIFT DETECTED' in log, log[-3000:]
@@ -161,7 +161,7 @@ def test_evidently_ui_serves_the_runs_the_checks_added_to_the_workspace(drift, e
     port = pods.free_port()
     args = [a if a != str(container['ports'][0]['containerPort']) else str(port) for a in container['args']]
     args = ['127.0.0.1' if a == '0.0.0.0' else a for a in args]
-    env = kp.clean_env({**{v['name']: v['value'] for v in container['env']}, **EMULATOR_CREDENTIALS,
+    env = kp.clean_env({**{v['name']: v['value'] for v in container['env']}, **pods.aws_env(pods.pod_spec(drift['ui'])),
                         'AWS_ENDPOINT_URL': endpoints['s3EndpointUrl'], 'TMPDIR': os.environ['TMPDIR'], 'HOME': os.environ['TMPDIR']})
     ui = subprocess.Popen([os.path.join(ROOT, '.venv-drift', 'bin', container['command'][0]), *container['command'][1:], *args], env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -217,17 +217,30 @@ def test_the_jobs_own_defaults_are_the_constructs():
         assert str(job[flag]) == arg({'args': default_args}, flag), flag
 
 
-def test_a_failed_run_exits_non_zero_with_one_clear_line(drift, endpoints, reference):
+def test_a_failed_run_exits_non_zero_with_one_clear_line(drift, endpoints, reference, clients):
+    """A missing reference is NoSuchKey (the role may list the bucket, so S3 answers 404, not 403);
+    another model's reference is refused by the check's own role."""
     container = drift['container']
-    args = list(container['args'])
-    args[args.index('--reference') + 1] = 's3://contract-drift/references/missing.parquet'
-    code, log, _, _ = run_job(container, endpoints, args)
+    bucket, key = s3_parts(arg(container, '--reference'))
+    saved = clients['s3'].get_object(Bucket=bucket, Key=key)['Body'].read()
+    clients['s3'].delete_object(Bucket=bucket, Key=key)
+    try:
+        code, log, _, _ = run_job(drift['cronJob'], endpoints)
+    finally:
+        clients['s3'].put_object(Bucket=bucket, Key=key, Body=saved)
     assert code == 1
     assert 'drift check failed for iris: NoSuchKey' in log, log[-2000:]
 
+    clients['s3'].put_object(Bucket=bucket, Key='references/other.parquet', Body=saved)
+    args = list(container['args'])
+    args[args.index('--reference') + 1] = f's3://{bucket}/references/other.parquet'
+    code, log, _, _ = run_job(drift['cronJob'], endpoints, args)
+    assert code == 1
+    assert 'drift check failed for iris: AccessDenied' in log, log[-2000:]
+
 
 @pytest.mark.skipif(not os.environ.get('CONTRACT_BENCH'), reason='a measurement, not a contract: npm run bench:drift')
-def test_100k_reference_rows_against_10k_current_rows(drift, clients, endpoints, reference):
+def test_100k_reference_rows_against_10k_current_rows(drift, clients, endpoints, reference, services):
     """The job's cost at the size the issue names: 100,000 reference rows x 20 columns against
     10,000 current rows, logged as the agent batches them (JSON arrays of 50 records)."""
     import base64
@@ -249,7 +262,8 @@ def test_100k_reference_rows_against_10k_current_rows(drift, clients, endpoints,
     for flag, value in [('--reference', 's3://contract-drift/references/large.parquet'), ('--payload-logs', 's3://contract-payloads/large/'),
                         ('--features', ','.join(columns)), ('--model', 'large')]:
         args[args.index(flag) + 1] = value
-    code, log, seconds, peak = run_job(container, endpoints, args)
+    # The data of a model 'large' the iris check's role may not read: a cost measurement, not an IAM one.
+    code, log, seconds, peak = run_job(drift['cronJob'], endpoints, args, aws=services['identities'].admin)
     assert code == 0, log[-3000:]
     assert 'over 10000 rows' in log, log[-2000:]
     limit = container['resources']['limits']['memory']

@@ -1,22 +1,19 @@
 """Reproducing a training run's data months later: the real DVC against the remote the stack synthesizes.
 
 DVC (pinned, .venv-dvc) is configured with exactly the commands the stack outputs (the endpoint
-of the S3 emulator added, as for every contract test). moto enforces IAM: the reader and the writer
-are IAM users whose policies are the documents `grantRead` / `grantReadWrite` synthesize (and the
-CI policy's), resolved with moto's account; after set-up, moto's /moto-api/reset-auth turns
-enforcement on, so every DVC request is authorized against exactly those statements.
+of the S3 emulator added, as for every contract test). moto enforces IAM for the whole run
+(identity.py): the reader and the writer are IAM users whose policies are the documents
+`grantRead` / `grantReadWrite` synthesize (and the CI policy's), resolved with moto's account, so
+every DVC request is authorized against exactly those statements.
 """
 import hashlib
-import json
 import os
 import re
 import shutil
 import subprocess
 import time
 
-import boto3
 import pytest
-import requests
 
 import k8s
 from conftest import report
@@ -54,10 +51,10 @@ def rendered():
 
 @pytest.fixture(scope='module')
 def aws(services, endpoints, rendered):
-    """Buckets and keys as the template declares them, users with the synthesized policies, then IAM enforced."""
+    """Buckets and keys as the template declares them, and users with the synthesized policies."""
     url = endpoints['s3EndpointUrl']
-    admin = {'endpoint_url': url, 'region_name': REGION, 'aws_access_key_id': 'contract-test', 'aws_secret_access_key': 'contract-test'}
-    s3, kms, iam = (boto3.client(name, **admin) for name in ('s3', 'kms', 'iam'))
+    identities = services['identities']
+    s3, kms = identities.client('s3'), identities.client('kms')
     template = rendered['template']
     resources = template['Resources']
     refs, attributes = {}, {}
@@ -75,17 +72,13 @@ def aws(services, endpoints, rendered):
     resolve = Resolver(template, refs, attributes)
 
     def user_with(name, documents):
-        iam.create_user(UserName=name)
-        for i, document in enumerate(documents):
-            iam.put_user_policy(UserName=name, PolicyName=f'{name}-{i}', PolicyDocument=json.dumps(resolve(document)))
-        key = iam.create_access_key(UserName=name)['AccessKey']
-        return {'AWS_ACCESS_KEY_ID': key['AccessKeyId'], 'AWS_SECRET_ACCESS_KEY': key['SecretAccessKey']}
+        return identities.user(name, [resolve(d) for d in documents])
 
     def attached_to(user_id):
         return [r['Properties']['PolicyDocument'] for r in resources.values()
                 if r['Type'] == 'AWS::IAM::Policy' and {'Ref': user_id} in r['Properties'].get('Users', [])]
 
-    # The test's own eyes once IAM is enforced: read-only, and not one of the identities under test.
+    # The test's own eyes: read-only, and not one of the identities under test.
     auditor = user_with('auditor', [{'Version': '2012-10-17', 'Statement': [
         {'Effect': 'Allow', 'Action': ['s3:ListBucket', 's3:ListBucketVersions', 's3:GetObject', 's3:GetObjectVersion'], 'Resource': '*'}]}])
     credentials = {
@@ -94,15 +87,8 @@ def aws(services, endpoints, rendered):
         'ci': user_with('dvc-ci', [resources[rendered['remotes']['main']['ciPolicy']]['Properties']['PolicyDocument']]),
     }
     commands = {name: [resolve(template['Outputs'][o]['Value']) for o in remote['outputs']] for name, remote in rendered['remotes'].items()}
-    enforce = requests.post(f'{url}/moto-api/reset-auth', data='0', timeout=10)
-    assert enforce.status_code == 200, enforce.text
-    try:
-        audit = boto3.client('s3', endpoint_url=url, region_name=REGION, aws_access_key_id=auditor['AWS_ACCESS_KEY_ID'],
-                             aws_secret_access_key=auditor['AWS_SECRET_ACCESS_KEY'])
-        yield {'credentials': credentials, 'commands': commands, 's3': audit, 'url': url,
-               'buckets': {n: refs[r['bucket']] for n, r in rendered['remotes'].items()}}
-    finally:
-        requests.post(f'{url}/moto-api/reset-auth', data='inf', timeout=10)
+    return {'credentials': credentials, 'commands': commands, 's3': identities.client('s3', auditor), 'url': url,
+            'buckets': {n: refs[r['bucket']] for n, r in rendered['remotes'].items()}}
 
 
 def dvc(repo, *args, credentials=None, check=True, timeout=900):

@@ -96,7 +96,7 @@ class Deployment:
         spec = self.spec('CronJob')
         mounts = pods.volume_folders(spec, self.configmaps())
         container = spec['containers'][0]
-        env = pods.process_env(container, self.secrets, mounts, [FEAST_BIN], self.extra_env)
+        env = pods.process_env(spec, container, self.secrets, mounts, [FEAST_BIN], self.extra_env)
         config = k8s.at_host_paths('/etc/feast/feature_store.yaml', container, mounts)
         result = subprocess.run(['feast', '--chdir', repository, '--feature-store-yaml', config, 'apply'], env=env,
                                 capture_output=True, text=True, timeout=300)
@@ -292,7 +292,13 @@ def test_in_cluster_redis_requires_its_password_and_keeps_data_across_restarts(s
         assert 'NOAUTH' in plain.stdout + plain.stderr
         text = next(o for o in objects if o['kind'] == 'ConfigMap' and o['metadata']['name'].startswith('feast'))['data']['feature_store.yaml']
         assert endpoints['feast']['redisEndpoint'] in text
-        deployment = Deployment(objects, secrets, {}, text.replace(endpoints['feast']['redisEndpoint'], f'127.0.0.1:{redis.local_port}'))
+        # Off EKS there is no Pod Identity: the user gives the pods S3 credentials of their own. Here
+        # those of a user that may use the standalone prefix and nothing else (not the stack's roles,
+        # which these ServiceAccount names would otherwise pick).
+        keys = services['identities'].user('feast-standalone', [{'Version': '2012-10-17', 'Statement': [
+            {'Effect': 'Allow', 'Action': 's3:ListBucket', 'Resource': f'arn:aws:s3:::{bucket}'},
+            {'Effect': 'Allow', 'Action': ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], 'Resource': f'arn:aws:s3:::{bucket}/standalone/*'}]}])
+        deployment = Deployment(objects, secrets, keys, text.replace(endpoints['feast']['redisEndpoint'], f'127.0.0.1:{redis.local_port}'))
         deployment.apply(repository(f's3://{bucket}/standalone/driver_stats.parquet'))
         run = deployment.materialize()
         assert run.returncode == 0, run.output[-3000:]

@@ -30,7 +30,6 @@ import kserve_pods as kp
 import pods
 from conftest import report
 from mlflow_server import pod_spec_of, rds_secrets, run_server
-from services import EMULATOR_CREDENTIALS
 
 ROOT = kp.ROOT
 REQUESTS = 1000
@@ -302,7 +301,7 @@ def mlflow_tracking(services, endpoints):
                        'CONTRACT_CLUSTER_DNS': f'{name}:{port}={server.local_port}'}}
 
 
-def test_a_registered_mlflow_model_is_served_from_the_artifact_store_with_its_lineage(mlflow_tracking, endpoints, emulator_env, manifest):
+def test_a_registered_mlflow_model_is_served_from_the_artifact_store_with_its_lineage(mlflow_tracking, endpoints, emulator_env, manifest, services):
     folder = tempfile.mkdtemp(prefix='contract-mlflow-model-')
     result_file = os.path.join(folder, 'logged.json')
     logging = subprocess.run([kp.KSERVE_PYTHON, '-c', LOG_TO_MLFLOW, mlflow_tracking['uri'], result_file],
@@ -310,15 +309,19 @@ def test_a_registered_mlflow_model_is_served_from_the_artifact_store_with_its_li
     assert logging.returncode == 0, logging.stderr[-3000:]
     logged = json.load(open(result_file))
     assert logged['artifactUri'].startswith('mlflow-artifacts:/'), logged
-    isvc = json.loads(subprocess.run(
+    declared = json.loads(subprocess.run(
         ['node', '-r', './scripts/register.js', 'scripts/contract/mlflow-isvc.ts', json.dumps({
             'isvcName': 'iris-linear', 'name': logged['name'], 'version': logged['version'], 'runId': logged['runId'],
-            'artifactUri': logged['artifactUri'], 'artifactsDestination': endpoints['mlflow']['artifactsDestination'],
-            'trackingUri': mlflow_tracking['uri'],
-            'storageContainerName': manifest['isvc']['spec']['predictor']['storageContainerName'],
-            'serviceAccountName': manifest['isvc']['spec']['predictor']['serviceAccountName']})],
+            'artifactUri': logged['artifactUri']})],
         cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    isvc = declared['isvc']
+    # The model's own role, as the stack synthesizes it for this version: it reads this model's artifacts only.
+    services['identities'].declare(declared['policies'])
     model = isvc['spec']['predictor']['model']
+    assert model['storageUri'] == f"{endpoints['mlflow']['artifactsDestination']}/{logged['artifactUri'].split(':', 1)[1].lstrip('/')}"
+    [(account, documents)] = declared['policies'].items()
+    assert account == f"{isvc['metadata']['namespace']}/{isvc['spec']['predictor']['serviceAccountName']}"
+    assert any(model['storageUri'][len('s3://'):] + '/*' in json.dumps(d) for d in documents), documents
     assert model['modelFormat'] == {'name': 'mlflow'} and model['protocolVersion'] == 'v2'
     annotations = isvc['metadata']['annotations']
     assert annotations['models.cdk-mlops-stack.io/run-id'] == logged['runId']

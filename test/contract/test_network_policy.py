@@ -150,3 +150,41 @@ def test_dagster_code_servers_admit_the_webserver_daemon_and_run_pods_only():
         (to(pod('training', {'dagster.cdk-mlops-stack.io/client': 'true'}), pod('dagster', labels['dagster-webserver']), 3000), False),
     ]
     assert verdicts(policies, [t for t, _ in cases]) == [e for _, e in cases]
+
+
+MODEL_CLIENT = {'models.cdk-mlops-stack.io/client': 'true'}
+
+
+def test_with_a_payload_logger_clients_reach_only_the_agent_so_no_prediction_escapes_the_logs():
+    """The reference stack's model (kserve.json) with the labels KServe's controller gives its pods:
+    a client reaches the logger agent's port and not the model server's, which the agent forwards to."""
+    data = k8s.load_objects('kserve.json')
+    policies = [o for o in data['models'] if o['kind'] == 'NetworkPolicy']
+    [isvc] = [o for o in data['models'] if o['kind'] == 'InferenceService']
+    assert isvc['spec']['predictor'].get('logger'), 'the stack logs payloads by default'
+    model = pod(isvc['metadata']['namespace'], {'serving.kserve.io/inferenceservice': isvc['metadata']['name'], 'component': 'predictor'})
+    namespace = isvc['metadata']['namespace']
+    cases = [
+        (to(pod(namespace, MODEL_CLIENT), model, 9081), True),
+        (to(pod(namespace, MODEL_CLIENT), model, 8080), False),
+        (to(pod(namespace, {'app': 'notebook'}), model, 9081), False),
+        (to(pod('training', MODEL_CLIENT), model, 9081), False),
+    ]
+    assert verdicts(policies, [t for t, _ in cases]) == [e for _, e in cases]
+
+
+def test_client_namespaces_reach_the_read_only_dagster_webserver_and_only_operators_the_one_that_launches():
+    """The standalone example's Dagster: clients in ml-platform (a client namespace) may look, not launch."""
+    objects = [o for o in k8s.load_objects('apiserver.json')['standalone'] if o['metadata'].get('namespace') == 'orchestration']
+    policies = [o for o in objects if o['kind'] == 'NetworkPolicy']
+    labels = {o['metadata']['name']: o['spec']['template']['metadata']['labels'] for o in objects if o['kind'] == 'Deployment'}
+    client = {'dagster.cdk-mlops-stack.io/client': 'true'}
+    webserver, read_only = pod('orchestration', labels['dagster-webserver']), pod('orchestration', labels['dagster-read-only'])
+    cases = [
+        (to(pod('ml-platform', client), read_only, 3000), True),
+        (to(pod('ml-platform', client), webserver, 3000), False),
+        (to(pod('orchestration', client), webserver, 3000), True),
+        (to(pod('orchestration', client), read_only, 3000), True),
+        (to(pod('ml-platform'), read_only, 3000), False),
+    ]
+    assert verdicts(policies, [t for t, _ in cases]) == [e for _, e in cases]
