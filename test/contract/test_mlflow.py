@@ -1,5 +1,6 @@
 """MLflow contract: the real MLflow (the pinned image's release, from PyPI) runs the synthesized pod."""
 import concurrent.futures
+import os
 
 import pytest
 import sqlalchemy
@@ -133,7 +134,8 @@ def test_model_registry_round_trip(tracking_uri):
 
 
 def test_log_metric_latency(tracking_uri, server):
-    result = checks.measure_log_metric(tracking_uri, 500)
+    # A check that the server answers in time; the 500-call measurement is npm run bench:contract's.
+    result = checks.measure_log_metric(tracking_uri, 500 if os.environ.get('CONTRACT_BENCH') else 100)
     report(f'log_metric over {result["calls"]} calls with {server.env.get("MLFLOW_WORKERS") or _workers(server)} workers: '
            f'p50 {result["p50_ms"]:.1f} ms, p99 {result["p99_ms"]:.1f} ms')
     assert result['p99_ms'] < 2000
