@@ -1,6 +1,8 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { DRIFT_METRIC_NAMESPACE, KubernetesManifests, MlopsStack, ModelFormat, StackProfile } from '../lib';
+import { DRIFT_METRIC_NAMESPACE, DRIFT_PROJECT_NAMESPACE, KubernetesManifests, MlopsStack, ModelFormat, StackProfile } from '../lib';
 import { synthReference } from './support/synth';
 
 const SOURCES = [{ bucketName: 'bucket', prefix: 'mlflow' }];
@@ -70,5 +72,16 @@ test('with evidently.ui, every check adds its run to one workspace, which Eviden
   const text = (name: string) => JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp(name) } })));
   expect(text('DriftUiIdentity')).toContain('/workspace/*');
   expect(text('DriftUiIdentity')).not.toContain('s3:PutObject');
-  expect(text('DriftirisIdentity')).toContain('/workspace/*');
+  // The check reads the workspace (Evidently loads every project) but writes only its model's project folder.
+  const statements = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DriftirisIdentity') } }))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement).filter((st: any) => JSON.stringify(st.Resource).includes('/workspace'));
+  const resources = (action: string) => statements.filter((st: any) => [st.Action].flat().includes(action)).map((st: any) => JSON.stringify(st.Resource));
+  expect(resources('s3:GetObject').some((r: string) => r.includes('"/workspace/*"'))).toBe(true);
+  // uuid5(DRIFT_PROJECT_NAMESPACE, 'iris'), as Python's uuid module computes it for the drift job.
+  expect(resources('s3:PutObject')).toEqual([expect.stringContaining('"/workspace/df64c931-8341-514f-8b23-c64c4e7f6d70/*"')]);
+});
+
+test('the drift job derives project IDs from the namespace the grants use', () => {
+  const job = fs.readFileSync(path.join(__dirname, '..', 'jobs', 'drift', 'drift_job', 'report.py'), 'utf8');
+  expect(job).toContain(`PROJECT_NAMESPACE = uuid.UUID('${DRIFT_PROJECT_NAMESPACE}')`);
 });

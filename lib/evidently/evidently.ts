@@ -1,3 +1,4 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
@@ -62,6 +63,21 @@ const WORKSPACE_PREFIX = 'workspace';
 function referenceKey(model: string): string {
   return `references/${model}.parquet`;
 }
+/**
+ * The Evidently project ID of a model's checks: a UUID v5 of the model's name, the one the drift
+ * job gives the project (`PROJECT_NAMESPACE` in jobs/drift/drift_job/report.py), so the grant can
+ * name the project's folder before the first run creates it.
+ */
+export const DRIFT_PROJECT_NAMESPACE = '6f7c1c55-2e0b-5b8e-9d4e-6d1f3b7a9c21';
+function driftProjectId(model: string): string {
+  const hash = crypto.createHash('sha1').update(Buffer.from(DRIFT_PROJECT_NAMESPACE.replace(/-/g, ''), 'hex')).update(model, 'utf8').digest();
+  const bytes = hash.subarray(0, 16);
+  bytes[6] = (bytes[6] & 0x0f) | 0x50; // version 5
+  bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
 /** The drift alarm's period: with one evaluation period, the alerting part of the detection budget. */
 const ALARM_PERIOD_SECONDS = DRIFT_CHECK_DEFAULTS.alertingSeconds;
 
@@ -156,8 +172,13 @@ export class EvidentlyOnAws extends Construct {
         'A drift check writes one report object per run under its model\'s report prefix; the wildcard is that prefix');
       logs.grantRead(identity, model.model);
       if (workspaceUri) {
-        grantPrefixAccess(identity, { ...reports, prefix: WORKSPACE_PREFIX, write: true },
-          'Evidently generates project and snapshot IDs, so a check may write anywhere under the shared workspace prefix');
+        // Evidently's workspace loads every project when it opens, so a check reads the whole
+        // workspace; it writes only its model's project folder, whose ID the job derives from the
+        // model's name (jobs/drift/drift_job/report.py).
+        grantPrefixAccess(identity, { ...reports, prefix: WORKSPACE_PREFIX, write: false },
+          'Evidently reads every project of the workspace when it opens it; the wildcard is the workspace prefix');
+        grantPrefixAccess(identity, { ...reports, prefix: `${WORKSPACE_PREFIX}/${driftProjectId(model.model)}`, write: true },
+          'A drift check writes its run under its own model\'s project folder; the wildcard is that folder');
       }
       grantStatements(identity, [new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'], resources: ['*'],

@@ -1,4 +1,5 @@
 """Per-column and dataset drift with Evidently's current API (0.7: Report + DataDriftPreset)."""
+import uuid
 from dataclasses import dataclass, field
 
 from evidently import Report
@@ -36,11 +37,22 @@ def compute(reference, current, drift_share):
     return snapshot, summary
 
 
+# Projects get IDs derived from the model's name, so a check's role may write under its own
+# model's project folder only (lib/evidently/evidently.ts computes the same UUID for the grant).
+PROJECT_NAMESPACE = uuid.UUID('6f7c1c55-2e0b-5b8e-9d4e-6d1f3b7a9c21')
+
+
+def project_id(model):
+    return uuid.uuid5(PROJECT_NAMESPACE, model)
+
+
 def add_to_workspace(path, model, snapshot):
-    """Adds the run to the model's project (created on first use) in an Evidently workspace, the one
-    `evidently ui --workspace <path>` serves; on S3 through fsspec (s3fs)."""
+    """Adds the run to the model's project (created on first use, with the model's own ID) in an
+    Evidently workspace, the one `evidently ui --workspace <path>` serves; on S3 through fsspec (s3fs)."""
+    from evidently.sdk.models import ProjectModel
     from evidently.ui.workspace import Workspace
     workspace = Workspace(path)
-    projects = workspace.search_project(model)
-    project = projects[0] if projects else workspace.create_project(model, description=f'Drift of the live traffic of {model}')
+    pid = project_id(model)
+    project = workspace.get_project(pid) or workspace.add_project(
+        ProjectModel(id=pid, name=model, description=f'Drift of the live traffic of {model}'))
     workspace.add_run(project.id, snapshot, include_data=False)

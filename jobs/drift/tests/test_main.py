@@ -74,3 +74,7 @@ def test_runs_join_the_models_project_in_a_workspace(aws, tmp_path):
     workspace = Workspace(str(tmp_path / 'workspace'))
     [project] = workspace.search_project('iris')
     assert len(workspace.list_runs(project.id)) == 2
+    # The project's folder is the model's own (its ID derived from the name), which the grant names.
+    from drift_job.report import project_id
+    assert project.id == project_id('iris')
+    assert sorted(p.name for p in (tmp_path / 'workspace').iterdir() if p.is_dir()) == [str(project_id('iris'))]
