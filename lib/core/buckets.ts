@@ -137,24 +137,23 @@ export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatemen
       resources: [access.bucket.arnForObjects(`${access.prefix}/*`)],
     }),
   ];
-  if (access.encryptionKey) {
-    statements.push(new iam.PolicyStatement({
-      actions: access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
-      resources: [access.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
-    }));
-  }
+  if (access.encryptionKey) statements.push(keyThroughS3(access.bucket, access.encryptionKey, access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
   return statements;
+}
+
+/** Use of a bucket's key by S3 on the grantee's behalf only (kms:ViaService), never directly. */
+function keyThroughS3(bucket: s3.IBucket, key: kms.IKey, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions,
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(bucket).region}.amazonaws.com` } },
+  });
 }
 
 function putOnlyStatements(access: PrefixAccess): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [access.bucket.arnForObjects(`${access.prefix}/*`)] }),
-    ...(access.encryptionKey ? [new iam.PolicyStatement({
-      actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-      resources: [access.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
-    })] : []),
+    ...(access.encryptionKey ? [keyThroughS3(access.bucket, access.encryptionKey, ['kms:GenerateDataKey', 'kms:Decrypt'])] : []),
   ];
 }
 
@@ -194,7 +193,7 @@ export interface ModelSource {
    * @default - SSE-S3
    */
   readonly encryptionKey?: kms.IKey;
-  /** Key prefix the models are under; IAM wildcards (`mlflow/*\/models`) narrow it further. */
+  /** Key prefix the models are under; each model's role is granted its own directory below it. */
   readonly prefix: string;
 }
 
@@ -216,11 +215,7 @@ export function grantObjectRead(grantee: iam.IGrantable, access: ObjectAccess): 
   return grantStatements(grantee, [
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }),
     new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [access.bucket.arnForObjects(access.key)] }),
-    ...(access.encryptionKey ? [new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
-      resources: [access.encryptionKey.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(access.bucket).region}.amazonaws.com` } },
-    })] : []),
+    ...(access.encryptionKey ? [keyThroughS3(access.bucket, access.encryptionKey, ['kms:Decrypt'])] : []),
   ]);
 }
 

@@ -220,7 +220,7 @@ export class KServeOnAws extends Construct {
     const mlflow = props.mlflow;
     const sources: ModelSource[] = [
       ...(props.modelSources ?? []),
-      ...(props.mlflow ? [props.mlflow.modelSource] : []),
+      ...(mlflow ? [mlflow.modelSource] : []),
       ...(props.modelSourceBuckets ?? []).map((o, i) => importedSource(this, i, o)),
     ];
 
@@ -280,10 +280,7 @@ export class KServeOnAws extends Construct {
       grantPrefixAccess(identity, { bucket: source.bucket, encryptionKey: source.encryptionKey, prefix: key, write: false },
         `The model's pods read the objects of its model directory; the wildcard is that directory`);
     }
-    // The agent only puts objects (multipart above 5 MiB); it never reads or lists them.
-    grantPrefixAccess(identity, {
-      bucket: this.payloadLogBucket, encryptionKey: this.payloadLogKey, prefix: `${PAYLOAD_PREFIX}/${where.namespace}/${model.name}`, write: true, putOnly: true,
-    }, 'The model\'s logger writes one payload-log object per batch under the model\'s prefix; the wildcard is that prefix');
+    this.payloadLogs.grantWrite(identity, model.name);
     return identity;
   }
 

@@ -58,6 +58,17 @@ export class PayloadLogs {
     return `${this.url}/${this.modelNamespace}/${model}/predictor/${this.path}/`;
   }
 
+  /**
+   * Lets `grantee` (the role of `model`'s pods) put objects, and only put, under the model's folder
+   * (`<prefix>/<namespace>/<model>/`, every component of the model): the logger agent never reads or
+   * lists what it wrote (multipart above 5 MiB).
+   */
+  public grantWrite(grantee: iam.IGrantable, model: string): iam.Grant {
+    return grantPrefixAccess(grantee, {
+      bucket: this.bucket, encryptionKey: this.encryptionKey, prefix: `${this.prefix}/${this.modelNamespace}/${model}`, write: true, putOnly: true,
+    }, `The logger of model ${model} writes one payload-log object per batch under the model's prefix; the wildcard is that prefix`);
+  }
+
   /** Lets `grantee` (a role of this app) list the bucket and read the records of `model`. */
   public grantRead(grantee: iam.IGrantable, model: string): iam.Grant {
     return grantPrefixAccess(grantee, { bucket: this.bucket, encryptionKey: this.encryptionKey, prefix: this.modelPrefix(model), write: false },
