@@ -42,9 +42,11 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
   const resources = synthReference(profile).template.toJSON().Resources;
   const chain = longestChain(resources).map(id => id.replace(/[0-9A-F]{8}$/, ''));
   // First the node pool (with NetworkPolicy enforcement) and the namespaces, in parallel; then the
-  // operator, its store, and the components side by side (MLflow, Feast, Dagster): none waits for another.
+  // operator, each component's store, and the components side by side (MLflow, Feast, Dagster): none
+  // waits for another.
   // KServe's chain (cert-manager or the runtimes, the controller, the models) runs beside them.
-  expect(chain.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
+  expect(chain[1]).toEqual('PlatformClusterchartExternalSecretsChart');
+  expect(chain[2]).toMatch(/^PlatformClusterExternalSecretsStore(mlflow|feast|dagster)$/);
   expect(['PlatformClusterMlflowChart', 'PlatformClusterFeastChart', 'PlatformClusterDagsterChart']).toContain(chain[3]);
   const all = chains(resources);
   const id = (prefix: string) => Object.keys(resources).find(r => r.startsWith(prefix))!;
@@ -53,7 +55,9 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
   expect(componentChains).toHaveLength(3);
   for (const c of componentChains) {
     expect(c).toHaveLength(4);
-    expect(c.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', 'PlatformClusterExternalSecretsStore']);
+    // Each component after its own namespace's store.
+    const component = /^PlatformCluster(Mlflow|Feast|Dagster)Chart$/.exec(c[3])![1].toLowerCase();
+    expect(c.slice(1, 3)).toEqual(['PlatformClusterchartExternalSecretsChart', `PlatformClusterExternalSecretsStore${component}`]);
   }
   expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace', 'PlatformClusterKServeNamespaces', 'PlatformClusterchartKServeCrds'])
     .toContain(chain[0]);

@@ -270,14 +270,14 @@ describe.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('Mlflow on AW
     expect(externalSecret.spec.target.template.data.uri).toBe(
       'postgresql+psycopg2://{{ .username }}:{{ .password | urlquery }}@{{ .host }}:{{ .port }}/mlflow?sslmode=require');
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsIdentityRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsStoreRolemlflow') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         Resource: { Ref: Match.stringLikeRegexp('^MlflowDatabaseSecretAttachment') },
       })]) },
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsIdentityRole') }],
+      Roles: [{ Ref: Match.stringLikeRegexp('^ExternalSecretsStoreRolemlflow') }],
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
         Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
         Resource: { Ref: Match.stringLikeRegexp('^MlflowDatabaseServerCredentials') },
@@ -368,14 +368,17 @@ describe('Mlflow on AWS behind an ingress', () => {
     expect(params.spec).toMatchObject({ scheme: 'internet-facing', certificateARNs: [arn] });
   });
 
-  test('turns basic auth on, with generated, retained secrets only the operator can read', () => {
+  test('turns basic auth on, with generated, retained secrets only the MLflow secret store can read', () => {
     const secrets = template.findResources('AWS::SecretsManager::Secret', { Properties: { GenerateSecretString: Match.objectLike({ GenerateStringKey: 'password' }) } });
     const ids = Object.keys(secrets).filter(id => id.startsWith('MlflowAdminPassword') || id.startsWith('MlflowSessionKey'));
     expect(ids).toHaveLength(2);
     for (const id of ids) expect(secrets[id].DeletionPolicy).toBe('Retain');
-    const esoPolicy = Object.values(template.findResources('AWS::IAM::Policy'))
-      .find((p: any) => p.Properties.Roles[0].Ref.startsWith('ExternalSecretsIdentityRole')) as any;
-    const readable = JSON.stringify(esoPolicy.Properties.PolicyDocument.Statement.map((st: any) => st.Resource));
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => ids.some(id => JSON.stringify(p.Properties.PolicyDocument).includes(`"${id}"`)))
+      .map((p: any) => p.Properties.Roles.map((r: any) => r.Ref)).flat();
+    expect(readers).toEqual([expect.stringMatching(/^ExternalSecretsStoreRolemlflow/)]);
+    const readable = JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy'))
+      .find((p: any) => p.Properties.Roles[0].Ref === readers[0])!.Properties.PolicyDocument);
     for (const id of ids) expect(readable).toContain(id);
     expect(stack.mlflow.adminSecret).toBeDefined();
   });

@@ -1,8 +1,9 @@
-import { App, CfnElement, Stack } from 'aws-cdk-lib';
+import { App, CfnElement } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { addComponentNamespaces, EXTERNAL_SECRETS_CHART, ExternalSecrets, KubernetesManifests, MlopsStack, StackProfile } from '../lib';
+import { addComponentNamespaces, EXTERNAL_SECRETS_CHART, ExternalSecrets, KubernetesManifests, MlopsStack, namespaceSecretStore, StackProfile } from '../lib';
 import { renderHelmReleases } from './support/helm';
 import { podSpecsOf } from './support/pod-security';
 import { synthReference } from './support/synth';
@@ -146,15 +147,19 @@ describe('the EKS cluster', () => {
 });
 
 describe('External Secrets', () => {
-  const { template } = dev;
+  const { template, stack } = dev;
 
-  test('a component added to the stack gets its namespace, served by the secret store, with one call', () => {
+  test('a component added to the stack gets its namespace, served by a secret store of its own, with one call', () => {
     const stack = new MlopsStack(new App(), 'S');
     const manifest = addComponentNamespaces(stack.componentPlatform, 'TrainingNamespace', { training: 'training' });
     const plain = addComponentNamespaces(stack.componentPlatform, 'ScratchNamespace', { scratch: 'scratch' }, { secrets: false });
     const objects = KubernetesManifests.fromStack(stack);
-    const store = objects.find(o => o.object.kind === 'ClusterSecretStore')!.object;
-    expect(store.spec.conditions).toEqual([{ namespaces: ['dagster', 'feast', 'mlflow', 'training'] }]);
+    const stores = objects.filter(o => o.object.kind === 'ClusterSecretStore').map(o => o.object);
+    expect(stores.map(s => [s.metadata.name, s.spec.conditions]).sort()).toEqual(['dagster', 'feast', 'mlflow', 'training']
+      .map(ns => [namespaceSecretStore(ns), [{ namespaces: [ns] }]]));
+    const roleArn = (ns: string) => `\${${stack.getLogicalId((stack.externalSecrets.roleFor(ns) as iam.Role).node.defaultChild as any)}.Arn}`;
+    for (const store of stores) expect(store.spec.provider.aws.role).toEqual(roleArn(store.spec.conditions[0].namespaces[0]));
+    expect(new Set(stores.map(s => JSON.stringify(s.spec.provider.aws.role))).size).toBe(stores.length);
     const training = objects.filter(o => o.object.metadata.namespace === 'training' || o.object.metadata.name === 'training').map(o => o.object);
     expect(training.map(o => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['Namespace/training', 'NetworkPolicy/default-deny-ingress']);
     expect(training.find(o => o.kind === 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
@@ -210,25 +215,57 @@ describe('External Secrets', () => {
     });
   });
 
-  test('applies the ClusterSecretStore only after the chart installed its CRDs', () => {
+  test('applies each ClusterSecretStore only after the chart installed its CRDs', () => {
     const chartId = Object.keys(template.findResources('Custom::AWSCDK-EKS-HelmChart'))[0];
     const stores = KubernetesManifests.fromStack(dev.stack).filter(o => o.object.kind === 'ClusterSecretStore');
-    expect(stores).toHaveLength(1);
-    expect(template.toJSON().Resources[stores[0].logicalId].DependsOn).toContain(chartId);
+    expect(stores).toHaveLength(3);
+    for (const store of stores) expect(template.toJSON().Resources[store.logicalId].DependsOn).toContain(chartId);
   });
 
-  test('grantRead lets the operator read that secret', () => {
+  test('grantRead lets the role of that namespace\'s store read that secret, and no other role', () => {
     const stack = new MlopsStack(new App(), 'Grant');
     const secret = new secretsmanager.Secret(stack, 'DbSecret');
-    stack.externalSecrets.grantRead(secret);
+    stack.externalSecrets.grantRead(secret, 'team');
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Stack.of(stack).getLogicalId(stack.externalSecrets.identity.role.node.defaultChild as any) }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({
-        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        Resource: { Ref: Match.stringLikeRegexp('^DbSecret') },
-      })]) },
-    });
+    const grants = Object.values(template.findResources('AWS::IAM::Policy')).filter((p: any) => JSON.stringify(p.Properties.PolicyDocument)
+      .includes(JSON.stringify({ Ref: stack.getLogicalId(secret.node.defaultChild as any) })));
+    expect(grants.map((p: any) => p.Properties.Roles)).toEqual([[{ Ref: stack.getLogicalId((stack.externalSecrets.roleFor('team') as iam.Role).node.defaultChild as any) }]]);
+    expect((grants[0] as any).Properties.PolicyDocument.Statement).toContainEqual(expect.objectContaining({
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+    }));
+  });
+
+  test('the operator itself may only assume the stores\' roles, and only it may assume them', () => {
+    const operator = stack.getLogicalId(stack.externalSecrets.identity.role.node.defaultChild as any);
+    const documents = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === operator)).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+    const storeRoles = ['dagster', 'feast', 'mlflow'].map(ns => stack.resolve((stack.externalSecrets.roleFor(ns) as iam.Role).roleArn));
+    expect(documents).toEqual([{ Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Resource: expect.anything() }]);
+    expect(new Set([documents[0].Resource].flat().map((r: any) => JSON.stringify(r)))).toEqual(new Set(storeRoles.map(r => JSON.stringify(r))));
+    for (const ns of ['dagster', 'feast', 'mlflow']) {
+      const role = template.toJSON().Resources[stack.getLogicalId((stack.externalSecrets.roleFor(ns) as iam.Role).node.defaultChild as any)];
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([{
+        Effect: 'Allow', Action: ['sts:AssumeRole', 'sts:TagSession'], Principal: { AWS: { 'Fn::GetAtt': [operator, 'Arn'] } },
+      }]);
+    }
+  });
+
+  test('every ExternalSecret of the stack reads through its namespace\'s store, whose role may read each secret it names', () => {
+    const objects = KubernetesManifests.fromStack(stack).map(o => o.object);
+    const externalSecrets = objects.filter(o => o.kind === 'ExternalSecret');
+    expect(externalSecrets.length).toBeGreaterThanOrEqual(5);
+    for (const es of externalSecrets) {
+      const ns = es.metadata.namespace;
+      expect(es.spec.secretStoreRef).toEqual({ kind: 'ClusterSecretStore', name: namespaceSecretStore(ns) });
+      const role = stack.getLogicalId((stack.externalSecrets.roleFor(ns) as iam.Role).node.defaultChild as any);
+      const readable = Object.values(template.findResources('AWS::IAM::Policy'))
+        .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+        .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+        .filter((st: any) => [st.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .flatMap((st: any) => [st.Resource].flat().map((r: any) => r.Ref));
+      const named = [...(es.spec.data ?? []).map((d: any) => d.remoteRef.key), ...(es.spec.dataFrom ?? []).map((d: any) => d.extract.key)];
+      for (const key of named) expect(readable).toContain(/^\$\{Ref:([A-Za-z0-9]+)\}$/.exec(key)![1]);
+    }
   });
 });
 

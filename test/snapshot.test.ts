@@ -26,10 +26,14 @@ describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profil
     }
   });
 
-  test('the secret store serves only the component namespaces', () => {
-    const store = docs.map(d => parse(d)).find(o => o.kind === 'ClusterSecretStore');
-    expect(store.spec.conditions).toEqual([{ namespaces: ['dagster', 'feast', 'mlflow'] }]);
-    expect(store.spec.provider.aws).toEqual({ service: 'SecretsManager', region: '${Ref:AWS::Region}' });
+  test('each component namespace has a secret store of its own, which reads through a role of its own', () => {
+    const stores = docs.map(d => parse(d)).filter(o => o.kind === 'ClusterSecretStore');
+    expect(stores.map(s => s.spec.conditions[0].namespaces).sort()).toEqual([['dagster'], ['feast'], ['mlflow']]);
+    for (const store of stores) {
+      const [ns] = store.spec.conditions[0].namespaces;
+      expect(store.metadata.name).toBe(`aws-secrets-manager-${ns}`);
+      expect(store.spec.provider.aws).toEqual({ service: 'SecretsManager', region: '${Ref:AWS::Region}', role: expect.stringMatching(new RegExp(`^\\$\\{ExternalSecretsStoreRole${ns}[0-9A-F]{8}\\.Arn\\}$`)) });
+    }
   });
 });
 

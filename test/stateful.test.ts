@@ -78,6 +78,7 @@ describe('stateful resources', () => {
       expect(ids('AWS::EC2::Subnet').length).toBeGreaterThanOrEqual(4);
       expect(ids('Custom::AWSCDK-EKS-KubernetesResource').sort()).toEqual([
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
+        'PlatformClusterExternalSecretsStoredagsterF3E13C9D', 'PlatformClusterExternalSecretsStorefeastCD3E237B', 'PlatformClusterExternalSecretsStoremlflow5A9E1F86',
         'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterDagsterChart8CF4D463', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
         'PlatformClusterKServeModels01D3C703', 'PlatformClusterKServeNamespaces1979329F',
       ].sort());

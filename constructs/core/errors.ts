@@ -70,6 +70,17 @@ export function assertDnsLabel(scope: IConstruct | string, prop: string, value: 
   }
 }
 
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** Throws unless `value` is an RFC 1123 DNS subdomain (names of most Kubernetes objects). */
+export function assertDnsSubdomain(scope: IConstruct | string, prop: string, value: string): void {
+  if (isUnresolved(value)) return;
+  if (!DNS_SUBDOMAIN.test(value)) {
+    throw new InvalidPropError(scope, prop, value,
+      'allowed: an RFC 1123 DNS subdomain (lowercase a-z, 0-9, "-" and ".", starting and ending alphanumeric, at most 253 characters)');
+  }
+}
+
 /** Throws unless `value` is a whole number greater than zero (replicas, workers, days). */
 export function assertPositiveInteger(scope: IConstruct | string, prop: string, value: number): void {
   if (!Number.isInteger(value) || value <= 0) {

@@ -39,7 +39,7 @@ export interface ExternalSecretObjectProps {
   readonly template?: { [key: string]: string };
   /**
    * Name of the ClusterSecretStore to read from.
-   * @default 'aws-secrets-manager'
+   * @default - the store of the namespace, `aws-secrets-manager-<namespace>` (`namespaceSecretStore`)
    */
   readonly storeName?: string;
   /**
@@ -51,8 +51,16 @@ export interface ExternalSecretObjectProps {
   readonly component: string;
 }
 
-/** Name of the ClusterSecretStore the stack installs. */
-export const DEFAULT_SECRET_STORE = 'aws-secrets-manager';
+/** What the name of every ClusterSecretStore the stack installs starts with. */
+export const SECRET_STORE_PREFIX = 'aws-secrets-manager';
+
+/**
+ * Name of the ClusterSecretStore that serves `namespace`, and only it: the stack installs one per
+ * namespace, each reading through a role of its own.
+ */
+export function namespaceSecretStore(namespace: string): string {
+  return `${SECRET_STORE_PREFIX}-${namespace}`;
+}
 
 /**
  * An External Secrets `ExternalSecret` (external-secrets.io/v1): the only way a secret value
@@ -71,7 +79,7 @@ export class ExternalSecretObject extends ApiObject {
       },
       spec: {
         refreshInterval: props.refreshInterval ?? '1h',
-        secretStoreRef: { kind: 'ClusterSecretStore', name: props.storeName ?? DEFAULT_SECRET_STORE },
+        secretStoreRef: { kind: 'ClusterSecretStore', name: props.storeName ?? namespaceSecretStore(props.namespace) },
         target: {
           name: props.secretName,
           creationPolicy: 'Owner',

@@ -46,6 +46,8 @@ export interface ComponentDatabaseOptions {
   readonly cluster: eks.ICluster;
   readonly vpc: ec2.IVpc;
   readonly secrets: ISecretDelivery;
+  /** Namespace of the component's pods, whose secret store reads the credentials. */
+  readonly namespace: string;
   readonly profile: StackProfile;
   /** Key of the component's data; encrypts both credentials secrets. */
   readonly encryptionKey: kms.IKey;
@@ -104,7 +106,7 @@ export function createComponentDatabase(scope: Construct, o: ComponentDatabaseOp
   // (instance.secret is the attachment; the secret itself is the construct below it.)
   (constructAt(instance, 'Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
   instance.connections.allowDefaultPortFrom(o.cluster.clusterSecurityGroup, `${o.component} pods (EKS Auto Mode nodes)`);
-  o.secrets.grantRead(instance.secret!);
+  o.secrets.grantRead(instance.secret!, o.namespace);
 
   // The component's own role: its password is generated here; the db-bootstrap init container
   // creates the role with it (as the master user, whose credentials reach only that container).
@@ -117,7 +119,7 @@ export function createComponentDatabase(scope: Construct, o: ComponentDatabaseOp
     encryptionKey: o.encryptionKey,
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  o.secrets.grantRead(serverCredentials);
+  o.secrets.grantRead(serverCredentials, o.namespace);
 
   acknowledgeAt(serverCredentials, 'Resource',
     `db-bootstrap sets this password on the role at every pod start; rotate it with a rollout instead (docs/components/${o.component.toLowerCase()}.md)`,

@@ -10,15 +10,16 @@ import { resolveProfile, StackProfile } from '../../constructs/core/profile';
 import { createAccessLogsBucket } from './buckets';
 
 /**
- * The path by which a component's secrets reach its pods (the stack's `ExternalSecrets`): an
- * ExternalSecret is applied after `store`, and the path reads exactly the secrets granted to it.
+ * The path by which a component's secrets reach its pods (the stack's `ExternalSecrets`): each
+ * namespace has a store of its own, an ExternalSecret is applied after its namespace's store, and
+ * the store reads exactly the secrets granted to that namespace.
  */
 export interface ISecretDelivery {
-  /** What a component's ExternalSecrets must be applied after: the manifest of the secret store. */
-  readonly store: eks.KubernetesManifest;
-  /** Lets the delivery path read `secret` (and decrypt it, if it uses a customer managed key). */
-  grantRead(secret: secretsmanager.ISecret): iam.Grant;
-  /** Lets ExternalSecrets in `namespace` use the store. */
+  /** What the ExternalSecrets of `namespace` must be applied after: the manifest of its store (served from now on). */
+  storeFor(namespace: string): IDependable;
+  /** Lets ExternalSecrets in `namespace` read `secret` (and decrypt it, if it uses a customer managed key). */
+  grantRead(secret: secretsmanager.ISecret, namespace: string): iam.Grant;
+  /** Gives `namespace` a store its ExternalSecrets can use. */
   serveNamespace(namespace: string): void;
 }
 

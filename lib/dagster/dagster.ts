@@ -132,6 +132,7 @@ export class DagsterOnAws extends Construct {
       cluster,
       vpc,
       secrets,
+      namespace,
       profile,
       encryptionKey: this.dataKey,
       instanceIdentifier: props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63),
@@ -197,6 +198,6 @@ export class DagsterOnAws extends Construct {
     this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     if (this.readOnlyWebserverIdentity) this.manifest.node.addDependency(this.readOnlyWebserverIdentity.association);
     this.manifest.node.addDependency(this.webserverIdentity.association, this.runIdentity.association, this.database,
-      secrets.store);
+      secrets.storeFor(namespace));
   }
 }

@@ -163,7 +163,7 @@ export class FeastOnAws extends Construct {
       encryptionKey: this.dataKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    secrets.grantRead(this.authToken);
+    secrets.grantRead(this.authToken, namespace);
 
     const securityGroup = new ec2.SecurityGroup(this, 'OnlineStoreSecurityGroup', {
       vpc,
@@ -245,7 +245,7 @@ export class FeastOnAws extends Construct {
 
     this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     this.manifest.node.addDependency(this.serverIdentity.association, this.materializerIdentity.association,
-      this.onlineStore, secrets.store);
+      this.onlineStore, secrets.storeFor(namespace));
 
     new CfnOutput(this, 'FeatureStoreYaml', {
       description: 'feature_store.yaml for Feast clients; set FEAST_REDIS_PASSWORD from the secret in OnlineStorePasswordSecret',

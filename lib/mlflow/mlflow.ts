@@ -177,6 +177,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
       cluster,
       vpc,
       secrets,
+      namespace,
       profile,
       encryptionKey: this.artifactKey,
       instanceIdentifier: props.databaseInstanceIdentifier ?? stableIdentifier(this, id, 63),
@@ -195,7 +196,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
     this.modelSource = { bucket: this.artifactBucket, encryptionKey: this.artifactKey, prefix: ARTIFACT_PREFIX };
 
     const auth = props.basicAuth ?? props.ingress !== undefined;
-    const authSecrets = auth ? this.createAuthSecrets(secrets) : undefined;
+    const authSecrets = auth ? this.createAuthSecrets(secrets, namespace) : undefined;
     this.adminSecret = authSecrets?.admin;
 
     const server = new cdk8s.App();
@@ -250,7 +251,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
 
     this.manifest = cluster.addCdk8sChart(`${id}Chart`, this.chart);
     // The pods need their credentials, their database and the ExternalSecret CRD before they start.
-    this.manifest.node.addDependency(this.identity.association, this.database, secrets.store);
+    this.manifest.node.addDependency(this.identity.association, this.database, secrets.storeFor(namespace));
     this.trackingUri = this.chart.trackingUri;
 
   }
@@ -293,7 +294,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
       'Reads the objects of MLflow\'s logged models; the wildcards are the experiment and the model directory, nothing wider');
   }
 
-  private createAuthSecrets(secrets: ISecretDelivery) {
+  private createAuthSecrets(secrets: ISecretDelivery, namespace: string) {
     const generate = (id: string, description: string, length: number) => {
       const secret = new secretsmanager.Secret(this, id, {
         description,
@@ -303,7 +304,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
         encryptionKey: this.artifactKey,
         removalPolicy: RemovalPolicy.RETAIN,
       });
-      secrets.grantRead(secret);
+      secrets.grantRead(secret, namespace);
       acknowledgeAt(secret, 'Resource',
         'MLflow reads it only at start-up (admin bootstrap, session signing); change the admin password through MLflow\'s API instead',
         awsSolutions('SMG4'));

@@ -19,7 +19,7 @@ import { stackObjects, standaloneCharts } from '../../test/support/objects';
 import { ROOT } from '../../test/support/tools';
 import { buildKServeExample } from '../../examples/kserve-on-any-cluster';
 import { PROFILES } from '../../test/support/synth';
-import { contractBuckets, mergePodPolicies, podPolicies } from './identities';
+import { contractBuckets, mergePodPolicies, podPolicies, secretPaths } from './identities';
 
 const outdir = process.argv[2];
 if (!outdir) throw new Error('usage: render.ts <outdir>');
@@ -222,3 +222,7 @@ fs.writeFileSync(path.join(outdir, 'dvc.json'), JSON.stringify({
 // standing for the local ones the rendered manifests name.
 fs.writeFileSync(path.join(outdir, 'identities.json'), JSON.stringify(
   mergePodPolicies(...[stack, kserveStack, driftStack].map(s => podPolicies(s, contractBuckets(s), CONTRACT.awsRegion))), null, 1));
+// The reference stack's secret path (External Secrets' stores, their roles, every ExternalSecret),
+// for the emulator to run with Secrets Manager (test/contract/test_secret_paths.py).
+fs.writeFileSync(path.join(outdir, 'secret-paths.json'), JSON.stringify(
+  secretPaths(stack, contractBuckets(stack), CONTRACT.awsRegion, 'external-secrets/external-secrets'), null, 1));

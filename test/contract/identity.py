@@ -90,6 +90,32 @@ class Identities:
             assert self.policies.get(account, documents) == documents, f'{account} already has other policies'
             self.policies[account] = documents
 
+    def role(self, arn, trust, documents, stand_ins):
+        """An IAM role of the emulator named as in `arn`, with exactly `documents`, that `trust` lets
+        assume. The emulator checks a trust policy's principal against the caller's own ARN, and a
+        pod calls as the user that stands for its role (`pod_env`), so each role ARN `stand_ins`
+        maps to `(namespace, service_account)` is named by that user's ARN in the trust instead."""
+        trust = copy.deepcopy(trust)
+        for statement in trust['Statement']:
+            principals = statement.get('Principal', {}).get('AWS')
+            if principals is not None:
+                statement['Principal']['AWS'] = [self._user_arn(*stand_ins[p]) if p in stand_ins else p
+                                                 for p in ([principals] if isinstance(principals, str) else principals)]
+        name = arn.rsplit('/', 1)[1]
+        with self._lock:
+            self._iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(_evaluable(trust)))
+            for i, document in enumerate(documents):
+                self._iam.put_role_policy(RoleName=name, PolicyName=f'{name}-{i}', PolicyDocument=json.dumps(_evaluable(document)))
+
+    def _user_arn(self, namespace, service_account):
+        self.pod_env(namespace, service_account)
+        return self._iam.get_user(UserName=f'pod.{namespace}.{service_account}')['User']['Arn']
+
+    def assume(self, credentials, role_arn, session='contract'):
+        """Credentials of `role_arn` for whoever holds `credentials` (the emulator checks both sides)."""
+        got = self.client('sts', credentials).assume_role(RoleArn=role_arn, RoleSessionName=session)['Credentials']
+        return {'AWS_ACCESS_KEY_ID': got['AccessKeyId'], 'AWS_SECRET_ACCESS_KEY': got['SecretAccessKey'], 'AWS_SESSION_TOKEN': got['SessionToken']}
+
     def pod_env(self, namespace, service_account):
         """What EKS Pod Identity gives a pod of `namespace/service_account`: its role's key pair, or nothing."""
         documents = self.policies.get(f'{namespace}/{service_account or "default"}')
@@ -100,7 +126,7 @@ class Identities:
     def client(self, service, credentials=None):
         credentials = credentials or self.admin
         return boto3.client(service, endpoint_url=self.url, region_name=self.region, aws_access_key_id=credentials['AWS_ACCESS_KEY_ID'],
-                            aws_secret_access_key=credentials['AWS_SECRET_ACCESS_KEY'])
+                            aws_secret_access_key=credentials['AWS_SECRET_ACCESS_KEY'], aws_session_token=credentials.get('AWS_SESSION_TOKEN'))
 
 
 def enforce(url, region, bootstrap):

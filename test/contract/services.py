@@ -104,7 +104,8 @@ EMULATOR_CREDENTIALS = {'AWS_ACCESS_KEY_ID': 'contract-test', 'AWS_SECRET_ACCESS
 def s3_emulator(port):
     _assert_free(port)
     log = tempfile.NamedTemporaryFile(prefix='contract-moto-', suffix='.log', delete=False)
-    proc = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), 'moto_server'), '-H', '127.0.0.1', '-p', str(port)],
+    # moto's server with the one resource it does not know (moto_server.py says which).
+    proc = subprocess.Popen([sys.executable, os.path.join(os.path.dirname(__file__), 'moto_server.py'), '-H', '127.0.0.1', '-p', str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_port(port)
