@@ -39,6 +39,18 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
     template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('DriftAlerts') } });
   });
 
+  test('every key policy statement for an AWS service carries source conditions', () => {
+    const statements = Object.values(template.findResources('AWS::KMS::Key')).flatMap((k: any) => k.Properties.KeyPolicy.Statement);
+    const forServices = statements.filter((st: any) => st.Principal?.Service);
+    expect(forServices.length).toBeGreaterThanOrEqual(2); // CloudWatch for the alert topic, CloudWatch Logs for flow logs
+    for (const st of forServices) expect(Object.keys(st.Condition ?? {})).not.toHaveLength(0);
+    const cloudwatch = forServices.find((st: any) => st.Principal.Service === 'cloudwatch.amazonaws.com');
+    expect(cloudwatch.Condition).toEqual({
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':alarm:*']] } },
+    });
+  });
+
   test('the checks\' role: read the reference and the model\'s logs, write its reports, metrics in one namespace', () => {
     template.hasResourceProperties('AWS::EKS::PodIdentityAssociation', { Namespace: 'monitoring', ServiceAccount: 'drift-iris' });
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('DriftirisIdentity') } });

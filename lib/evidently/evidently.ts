@@ -124,8 +124,19 @@ export class EvidentlyOnAws extends Construct {
     this.bucket.addLifecycleRule({ id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.reportRetentionDays ?? DRIFT_CHECK_DEFAULTS.reportRetentionDays) });
     this.image = new ecrAssets.DockerImageAsset(this, 'Image', { directory: DRIFT_JOB_DIR });
     this.topic = new sns.Topic(this, 'Alerts', { displayName: 'Model drift', masterKey: key, enforceSSL: true });
-    // CloudWatch publishes to the encrypted topic only if it may use the key.
-    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    // CloudWatch publishes to the encrypted topic only if it may use the key; the source conditions
+    // keep it to alarms of this account and region (CloudWatch sets both keys on these KMS calls,
+    // unlike EventBridge), so no other account's alarm can have the service use the key.
+    const { account, region: keyRegion, partition } = Stack.of(this);
+    key.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': account },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${keyRegion}:${account}:alarm:*` },
+      },
+    }));
     new CfnOutput(this, 'AlertTopicArn', { value: this.topic.topicArn, description: 'SNS topic of the drift and missing-data alarms' });
 
     // No secrets reach the checks: their namespace is not served by the secret store.
