@@ -7,6 +7,8 @@ import {
   MlopsStack, REDIS_CLIENT_LABEL, RedisServer, StackProfile, VALKEY_IMAGE,
 } from '../lib';
 import { podSpecsOf, restrictedViolations } from './support/pod-security';
+import { constructAt } from '../lib/core/nag';
+import { ONLINE_STORE_DEFAULT_ACCESS, ONLINE_STORE_READER_ACCESS, ONLINE_STORE_WRITER_ACCESS } from '../lib/feast/online-store-users';
 import { synthReference } from './support/synth';
 
 const REQUIRED: FeastFeatureStoreProps = {
@@ -143,7 +145,7 @@ describe('Feast on AWS', () => {
     const { stack, template } = synthReference(profile);
     const production = profile === StackProfile.PRODUCTION;
 
-    test('the online store is Valkey, TLS-only with an AUTH token from Secrets Manager, encrypted, snapshotted on delete', () => {
+    test('the online store is Valkey, TLS-only with RBAC users, encrypted, snapshotted on delete', () => {
       template.hasResource('AWS::ElastiCache::ReplicationGroup', {
         DeletionPolicy: 'Snapshot',
         UpdateReplacePolicy: 'Snapshot',
@@ -158,9 +160,34 @@ describe('Feast on AWS', () => {
           AtRestEncryptionEnabled: true,
           KmsKeyId: { 'Fn::GetAtt': [stack.getLogicalId(stack.feast.dataKey.node.defaultChild as any), 'Arn'] },
           ReplicationGroupId: 'mlopsstack-feast',
-          AuthToken: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('^\\{\\{resolve:secretsmanager:'), Match.stringLikeRegexp(':SecretString:password::\\}\\}$')])] },
+          UserGroupIds: [{ Ref: stack.getLogicalId(constructAt(stack.feast, 'OnlineStoreUsers') as any) }],
+          AuthToken: Match.absent(),
         }),
       });
+    });
+
+    test('the server and clients sign in as a read-only user, materialization as a writer, and the default user is off', () => {
+      const users = Object.values(template.findResources('AWS::ElastiCache::User')).map((r: any) => r.Properties);
+      const byName = Object.fromEntries(users.map(u => [u.UserName, u]));
+      expect(Object.keys(byName).sort()).toEqual(['default', 'feast-reader', 'feast-writer']);
+      expect(byName.default.AccessString).toBe(ONLINE_STORE_DEFAULT_ACCESS);
+      expect(byName['feast-reader'].AccessString).toBe(ONLINE_STORE_READER_ACCESS);
+      expect(byName['feast-writer'].AccessString).toBe(ONLINE_STORE_WRITER_ACCESS);
+      // Each password is a dynamic reference to its own secret; the default user's is the former AUTH token's.
+      const secretOf = (u: any) => JSON.stringify(u.AuthenticationMode.Passwords);
+      expect(secretOf(byName.default)).toContain(stack.getLogicalId(stack.feast.authToken.node.defaultChild as any));
+      expect(secretOf(byName['feast-reader'])).toContain(stack.getLogicalId(stack.feast.readerPassword.node.defaultChild as any));
+      expect(secretOf(byName['feast-writer'])).toContain(stack.getLogicalId(stack.feast.writerPassword.node.defaultChild as any));
+      for (const u of users) {
+        expect(u.Engine).toBe('valkey');
+        expect(u.AuthenticationMode.Type).toBe('password');
+        expect(secretOf(u)).toMatch(/resolve:secretsmanager:.*:SecretString:password::/);
+      }
+      const [group] = Object.values(template.findResources('AWS::ElastiCache::UserGroup')).map((r: any) => r.Properties);
+      expect(group.UserIds).toHaveLength(3);
+      // Only the two users' passwords reach the cluster; the default user's reaches no one.
+      const granted = JSON.stringify(Object.values(template.findResources('AWS::IAM::Policy')));
+      expect(granted).not.toContain(stack.getLogicalId(stack.feast.authToken.node.defaultChild as any));
     });
 
     test('only the cluster reaches the online store, on 6379', () => {
@@ -187,10 +214,16 @@ describe('Feast on AWS', () => {
     test('the manifest carries the password only as an ExternalSecret, and the store it names is the stack\'s', () => {
       const objects = KubernetesManifests.fromStack(stack).map(o => o.object).filter(o => o.metadata?.namespace === 'feast');
       const external = objects.filter(o => o.kind === 'ExternalSecret');
-      expect(external.map(o => o.metadata.name)).toEqual(['feast-online-store']);
+      expect(external.map(o => o.metadata.name)).toEqual(['feast-online-store', 'feast-online-store-writer']);
       expect(objects.filter(o => o.kind === 'Secret')).toEqual([]);
       const config = parse(objects.find(o => o.kind === 'ConfigMap').data['feature_store.yaml']);
-      expect(config.online_store.connection_string).toMatch(/,ssl=true,password=\$\{FEAST_REDIS_PASSWORD\}$/);
+      expect(config.online_store.connection_string).toMatch(/,ssl=true,username=\$\{FEAST_REDIS_USERNAME\},password=\$\{FEAST_REDIS_PASSWORD\}$/);
+      // The server reads as the reader; only the materializer gets the writer's password.
+      const envOf = (podSpec: any) => Object.fromEntries(podSpec.containers[0].env.map((e: any) => [e.name, e.value ?? e.valueFrom.secretKeyRef.name]));
+      const server = envOf(objects.find(o => o.kind === 'Deployment').spec.template.spec);
+      const materializer = envOf(objects.find(o => o.kind === 'CronJob').spec.jobTemplate.spec.template.spec);
+      expect([server.FEAST_REDIS_USERNAME, server.FEAST_REDIS_PASSWORD]).toEqual(['feast-reader', 'feast-online-store']);
+      expect([materializer.FEAST_REDIS_USERNAME, materializer.FEAST_REDIS_PASSWORD]).toEqual(['feast-writer', 'feast-online-store-writer']);
       expect(config.provider).toBe('aws');
     });
 
@@ -219,6 +252,12 @@ describe('bad input fails at synth', () => {
       /^Feast: invalid prop 'onlineStore.connectionString' = "<redacted: it holds a password>"; allowed: host:port addresses only; a password/],
     ['two hosts without cluster mode', () => feast({ onlineStore: { connectionString: 'a:6379,b:6379', passwordSecretName: 'x' } }),
       /'onlineStore.connectionString' = "a:6379,b:6379"; allowed: one host:port with redisType REDIS/],
+    ['writer credentials without a server user', () => feast({ onlineStore: { ...REQUIRED.onlineStore, writer: { username: 'w', passwordSecretName: 'w' } } }),
+      /^Feast: invalid prop 'onlineStore.writer' = "w"; allowed only with onlineStore.username/],
+    ['a user name with a comma', () => feast({ onlineStore: { ...REQUIRED.onlineStore, username: 'reader,ssl=false' } }),
+      /^Feast: invalid prop 'onlineStore.username' = "reader,ssl=false"; allowed: 1-64 letters/],
+    ['a writer name that starts with a digit', () => feast({ onlineStore: { ...REQUIRED.onlineStore, username: 'r', writer: { username: '1w', passwordSecretName: 'w' } } }),
+      /invalid prop 'onlineStore.writer.username' = "1w"/],
     ['a registry that is not an S3 object', () => feast({ registryPath: 'gs://bucket/registry.pb' }), /invalid prop 'registryPath' = "gs:\/\/bucket\/registry.pb"; allowed: an S3 object URI/],
     ['one feature server in PRODUCTION', () => feast({ profile: StackProfile.PRODUCTION, replicas: 1 }), /invalid prop 'replicas' = 1; allowed: at least 2 in PRODUCTION/],
     ['a ceiling below the floor', () => feast({ replicas: 3, maxReplicas: 2 }), /invalid prop 'maxReplicas' = 2; allowed: at least replicas \(3\)/],

@@ -34,6 +34,8 @@ const PINNED_LOGICAL_IDS = {
   FeastDataKey95E0A673: 'AWS::KMS::Key',
   FeastOnlineStoreAuthToken18C1C5E8: 'AWS::SecretsManager::Secret',
   FeastOnlineStoreC2F88D1E: 'AWS::ElastiCache::ReplicationGroup',
+  FeastOnlineStoreReaderPasswordE4B60C59: 'AWS::SecretsManager::Secret',
+  FeastOnlineStoreWriterPassword06AFAEED: 'AWS::SecretsManager::Secret',
   MlflowArtifactKey98EFB27B: 'AWS::KMS::Key',
   MlflowArtifacts3D6BA9CD: 'AWS::S3::Bucket',
   MlflowDatabase34AD818F: 'AWS::RDS::DBInstance',

@@ -14,7 +14,7 @@ import {
 } from '../core/server';
 import { httpProbes, resources, restrictedContainerSecurityContext, rollWithoutDowntime, zoneSpread } from '../core/workload';
 import { FEAST_IMAGE, imageRef } from '../versions';
-import { featureStoreYaml, REDIS_PASSWORD_ENV } from './feature-store-yaml';
+import { featureStoreYaml, REDIS_PASSWORD_ENV, REDIS_USERNAME_ENV } from './feature-store-yaml';
 import { S3_BRIDGE_MODULE } from './s3-bridge';
 
 /** Label a pod must carry, in one of the client namespaces, for the NetworkPolicy to let it reach the feature server. */
@@ -59,13 +59,25 @@ export interface FeastOnlineStoreOptions {
    * @default true
    */
   readonly tls?: boolean;
-  /** Secret holding the password (AUTH token). */
+  /** Secret holding the password of the feature server and clients (an ACL user's, or the AUTH token). */
   readonly passwordSecretName: string;
   /**
    * Key of the password in that Secret.
    * @default 'password'
    */
   readonly passwordSecretKey?: string;
+  /**
+   * ACL user of the feature server and clients (Redis 6+ / Valkey ACL, ElastiCache RBAC). Give it
+   * read commands only: the server then cannot write whatever a client pushes to it.
+   * @default - none: the password alone authenticates (`requirepass` or an AUTH token)
+   */
+  readonly username?: string;
+  /**
+   * The credentials materialization (and `feast apply` from CI) writes with, when the server's may
+   * only read. Needs `username`.
+   * @default - the same credentials as the server, which must then be allowed to write
+   */
+  readonly writer?: FeastRedisCredentials;
   /**
    * Seconds after which Redis drops an entity's features (`key_ttl_seconds`).
    * @default - never; features stay until overwritten
@@ -77,6 +89,19 @@ export interface FeastOnlineStoreOptions {
    * @default - none
    */
   readonly clientPodLabels?: { [key: string]: string };
+}
+
+/** A Redis ACL user and where its password is. */
+export interface FeastRedisCredentials {
+  /** The ACL user name. */
+  readonly username: string;
+  /** Secret holding the user's password. */
+  readonly passwordSecretName: string;
+  /**
+   * Key of the password in that Secret.
+   * @default 'password'
+   */
+  readonly passwordSecretKey?: string;
 }
 
 /** The materialization CronJob (`feast materialize-incremental` up to the start time of the run). */
@@ -202,6 +227,8 @@ interface FeastPods {
   readonly jobLabels: Record<string, string>;
   readonly storeClientLabels: Record<string, string>;
   readonly env: k8s.EnvVar[];
+  /** The online store credentials of the materializer, where they differ from the server's. */
+  readonly writerEnv: k8s.EnvVar[];
   readonly volumes: k8s.Volume[];
   readonly mounts: k8s.VolumeMount[];
   readonly materializerName: string;
@@ -214,6 +241,7 @@ const SCRATCH = '/tmp';
 const CONFIG_FILE = `${FEAST_CONFIG_DIR}/feature_store.yaml`;
 const PYTHON_DIR = `${FEAST_CONFIG_DIR}/python`;
 const FEAST_PROJECT = /^(?![_-])[A-Za-z0-9_-]+$/;
+const REDIS_USERNAME = /^[A-Za-z][A-Za-z0-9._-]{0,63}$/;
 
 /**
  * Feast for any Kubernetes cluster: `feature_store.yaml` rendered from typed props into a
@@ -283,6 +311,7 @@ export class FeastFeatureStore extends Chart {
       redisType: online.redisType ?? FeastRedisType.REDIS,
       tls: online.tls ?? true,
       keyTtlSeconds: online.keyTtlSeconds,
+      withUsername: online.username !== undefined,
     });
 
     const configName = `${name}-config`;
@@ -300,8 +329,9 @@ export class FeastFeatureStore extends Chart {
     this.materializerServiceAccount = serviceAccount(this, 'MaterializerServiceAccount', materializerName, jobLabels,
       props.materialization?.serviceAccountAnnotations);
 
+    const reader = { username: online.username, passwordSecretName: online.passwordSecretName, passwordSecretKey: online.passwordSecretKey };
     const env: k8s.EnvVar[] = [
-      { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: online.passwordSecretName, key: online.passwordSecretKey ?? 'password' } } },
+      ...credentialEnv(reader),
       { name: 'HOME', value: SCRATCH },
       { name: 'TMPDIR', value: SCRATCH },
       ...(props.s3EndpointUrl ? [{ name: 'FEAST_S3_ENDPOINT_URL', value: props.s3EndpointUrl }] : []),
@@ -319,7 +349,8 @@ export class FeastFeatureStore extends Chart {
       { name: 'scratch', mountPath: SCRATCH },
     ];
 
-    const pods: FeastPods = { name, labels, selector, jobLabels, storeClientLabels, env, volumes, mounts, materializerName, ttl };
+    const writerEnv = online.writer ? credentialEnv(online.writer) : [];
+    const pods: FeastPods = { name, labels, selector, jobLabels, storeClientLabels, env, writerEnv, volumes, mounts, materializerName, ttl };
     const served = this.featureServer(props, pods, namespace, configHash);
     this.deployment = served.deployment;
     this.autoscaler = served.autoscaler;
@@ -397,7 +428,7 @@ export class FeastFeatureStore extends Chart {
       image: imageRef(FEAST_IMAGE),
       // Up to the moment the run starts (UTC); Feast resumes each view from its last materialized point.
       command: ['sh', '-c', `exec feast --feature-store-yaml ${CONFIG_FILE} materialize-incremental "$(date -u +%Y-%m-%dT%H:%M:%S)"`],
-      env: [...pods.env, { name: 'PYTHONPATH', value: PYTHON_DIR }],
+      env: [...withOverrides(pods.env, pods.writerEnv), { name: 'PYTHONPATH', value: PYTHON_DIR }],
       // The contract measured a 574 MiB peak for 100,000 rows; the limit is the headroom above it.
       resources: resources(this.sizing.jobCpu, this.sizing.jobMemoryRequest, this.sizing.jobMemory),
       securityContext: restrictedContainerSecurityContext(),
@@ -468,6 +499,19 @@ export class FeastFeatureStore extends Chart {
 
   private validateOnlineStore(online: FeastOnlineStoreOptions): void {
     assertDnsLabel(this, 'onlineStore.passwordSecretName', online.passwordSecretName);
+    for (const [prop, user] of [['onlineStore.username', online.username], ['onlineStore.writer.username', online.writer?.username]]) {
+      // The name reaches the comma-separated connection string through the environment.
+      if (user !== undefined && !isUnresolved(user) && !REDIS_USERNAME.test(user)) {
+        throw new InvalidPropError(this, prop!, user, 'allowed: 1-64 letters, digits, ".", "_" and "-", starting with a letter (an ACL user name without separators)');
+      }
+    }
+    if (online.writer) {
+      if (online.username === undefined) {
+        throw new InvalidPropError(this, 'onlineStore.writer', online.writer.username,
+          'allowed only with onlineStore.username: separate writer credentials are ACL users, and so are the server\'s');
+      }
+      assertDnsLabel(this, 'onlineStore.writer.passwordSecretName', online.writer.passwordSecretName);
+    }
     const text = online.connectionString;
     if (!isUnresolved(text)) {
       const parts = text.split(',');
@@ -492,4 +536,18 @@ export class FeastFeatureStore extends Chart {
         'allowed: a whole number of seconds greater than 0, or unset to keep features until they are overwritten');
     }
   }
+}
+
+/** The online store user and password, as feature_store.yaml expands them from the environment. */
+function credentialEnv(c: { username?: string; passwordSecretName: string; passwordSecretKey?: string }): k8s.EnvVar[] {
+  return [
+    ...(c.username !== undefined ? [{ name: REDIS_USERNAME_ENV, value: c.username }] : []),
+    { name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: c.passwordSecretName, key: c.passwordSecretKey ?? 'password' } } },
+  ];
+}
+
+/** `env` with the variables of `overrides` in place of those of the same name. */
+function withOverrides(env: k8s.EnvVar[], overrides: k8s.EnvVar[]): k8s.EnvVar[] {
+  const replaced = new Map(overrides.map(e => [e.name, e]));
+  return env.map(e => replaced.get(e.name) ?? e);
 }

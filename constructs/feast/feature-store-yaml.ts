@@ -2,6 +2,8 @@ import { stringify } from 'yaml';
 
 /** Environment variable the online store password reaches Feast in; Feast expands `${...}` in feature_store.yaml. */
 export const REDIS_PASSWORD_ENV = 'FEAST_REDIS_PASSWORD';
+/** Environment variable of the online store's ACL user name, when it has one. */
+export const REDIS_USERNAME_ENV = 'FEAST_REDIS_USERNAME';
 
 /** What `featureStoreYaml` renders. */
 export interface FeatureStoreYamlOptions {
@@ -13,6 +15,8 @@ export interface FeatureStoreYamlOptions {
   readonly redisType: string;
   readonly tls: boolean;
   readonly keyTtlSeconds?: number;
+  /** Authenticate as the ACL user in FEAST_REDIS_USERNAME (the server and the materializer may be different users). */
+  readonly withUsername?: boolean;
 }
 
 /**
@@ -32,7 +36,8 @@ export function featureStoreYaml(o: FeatureStoreYamlOptions): string {
     online_store: {
       type: 'redis',
       redis_type: o.redisType,
-      connection_string: [o.connectionString, `ssl=${o.tls}`, `password=\${${REDIS_PASSWORD_ENV}}`].join(','),
+      connection_string: [o.connectionString, `ssl=${o.tls}`,
+        ...(o.withUsername ? [`username=\${${REDIS_USERNAME_ENV}}`] : []), `password=\${${REDIS_PASSWORD_ENV}}`].join(','),
       ...(o.keyTtlSeconds !== undefined ? { key_ttl_seconds: o.keyTtlSeconds } : {}),
     },
     offline_store: { type: 'dask' },

@@ -19,11 +19,13 @@ import { ComponentPlatform, resolvePlatform } from '../core/platform';
 import { stableIdentifier } from '../core/identifiers';
 import { acknowledgeAt, awsSolutions } from '../core/nag';
 import { PodIdentityRole } from '../core/pod-identity';
+import { createOnlineStoreUsers, ONLINE_STORE_USERNAMES } from './online-store-users';
 
 /** What a user chooses about Feast; the stack supplies the rest (`FeastProps`). */
 export interface FeastOptions {
   /**
-   * Name of Feast's Kubernetes objects; its password Secret is `<name>-online-store`.
+   * Name of Feast's Kubernetes objects; the online store's password Secrets are `<name>-online-store`
+   * (the read-only user of the server and clients) and `<name>-online-store-writer` (materialization).
    * @default 'feast'
    */
   readonly name?: string;
@@ -94,8 +96,9 @@ const REPLICATION_GROUP_ID = /^[a-z](?!.*--)[a-z0-9-]{0,38}[a-z0-9]$/;
 const PREFIX_REASON = 'Feast reads (and the materializer writes) objects under a prefix of its own bucket; the wildcard is the prefix and nothing wider';
 
 /**
- * Feast on EKS: the online store on ElastiCache for Valkey (TLS only, AUTH token generated in
- * Secrets Manager and delivered by External Secrets, encrypted at rest, private subnets, reachable
+ * Feast on EKS: the online store on ElastiCache for Valkey (TLS only; RBAC users, a read-only one
+ * for the server and clients and a writer for materialization, their passwords generated in
+ * Secrets Manager and delivered by External Secrets; encrypted at rest, private subnets, reachable
  * only from the cluster, snapshotted on delete), a versioned, encrypted, retained bucket for the
  * registry and the offline parquet, one pod-identity role that reads the registry (feature server)
  * and one that reads offline data and writes the registry (materialization), and the
@@ -104,12 +107,19 @@ const PREFIX_REASON = 'Feast reads (and the materializer writes) objects under a
 export class FeastOnAws extends Construct {
   /** Registry (`registry/`) and offline data (`offline/`). */
   public readonly bucket: s3.Bucket;
-  /** The key of the bucket, the online store and the AUTH token. */
+  /** The key of the bucket, the online store and its users' passwords. */
   public readonly dataKey: kms.Key;
   /** The online store (cluster mode disabled; `redis_type: redis`). */
   public readonly onlineStore: elasticache.CfnReplicationGroup;
-  /** The online store's AUTH token (key `password`). */
+  /**
+   * The password of the online store's `default` user, which is disabled: no pod gets it (it was
+   * the AUTH token every client held before the store had users).
+   */
   public readonly authToken: secretsmanager.Secret;
+  /** `username` and `password` of the online store's read-only user: the feature server and clients. */
+  public readonly readerPassword: secretsmanager.ISecret;
+  /** `username` and `password` of the online store's writer: materialization and `feast apply`. */
+  public readonly writerPassword: secretsmanager.ISecret;
   /** The role of the feature server. */
   public readonly serverIdentity: PodIdentityRole;
   /** The role of the materialization job. */
@@ -122,7 +132,7 @@ export class FeastOnAws extends Construct {
   public readonly onlineEndpoint: string;
   /** The feature server for in-cluster clients. */
   public readonly url: string;
-  /** The `feature_store.yaml` clients use (with FEAST_REDIS_PASSWORD from `authToken` in their environment). */
+  /** The `feature_store.yaml` clients use, with FEAST_REDIS_USERNAME and FEAST_REDIS_PASSWORD from `readerPassword` in their environment. */
   public readonly featureStoreYaml: string;
 
   constructor(scope: Construct, id: string, props: FeastOnAwsProps) {
@@ -155,15 +165,18 @@ export class FeastOnAws extends Construct {
       accessLogsPrefix: 'feast-data/',
     });
 
-    // ElastiCache AUTH tokens: 16-128 printable characters without / " @; letters and digits only,
-    // so the token is also safe inside Feast's comma-separated connection string.
+    // Kept under its logical ID (and retained) as the password of the disabled default user.
     this.authToken = new secretsmanager.Secret(this, 'OnlineStoreAuthToken', {
       description: `AUTH token of Feast's online store (ElastiCache) ${this.node.path}`,
       generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: 64, excludePunctuation: true },
       encryptionKey: this.dataKey,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    secrets.grantRead(this.authToken, namespace);
+    const users = createOnlineStoreUsers(this, id, this.dataKey, ONLINE_STORE_USERNAMES, this.authToken);
+    this.readerPassword = users.reader.secret;
+    this.writerPassword = users.writer.secret;
+    secrets.grantRead(this.readerPassword, namespace);
+    secrets.grantRead(this.writerPassword, namespace);
 
     const securityGroup = new ec2.SecurityGroup(this, 'OnlineStoreSecurityGroup', {
       vpc,
@@ -194,8 +207,8 @@ export class FeastOnAws extends Construct {
       transitEncryptionMode: 'required',
       atRestEncryptionEnabled: true,
       kmsKeyId: this.dataKey.keyArn,
-      // A dynamic reference: CloudFormation resolves it; the template holds only the secret's ARN.
-      authToken: this.authToken.secretValueFromJson('password').unsafeUnwrap(),
+      // Users instead of one AUTH token: the server and clients may only read.
+      userGroupIds: [users.group.ref],
       snapshotRetentionLimit: cache.snapshotDays,
       autoMinorVersionUpgrade: true,
     });
@@ -203,6 +216,7 @@ export class FeastOnAws extends Construct {
     this.onlineEndpoint = `${this.onlineStore.attrPrimaryEndPointAddress}:${this.onlineStore.attrPrimaryEndPointPort}`;
 
     const passwordSecret = `${name}-online-store`;
+    const writerSecret = `${name}-online-store-writer`;
     const app = new cdk8s.App();
     this.chart = reportPropsAt(this, () => new FeastFeatureStore(app, 'Feast', {
       namespace,
@@ -215,7 +229,9 @@ export class FeastOnAws extends Construct {
         connectionString: this.onlineEndpoint,
         redisType: FeastRedisType.REDIS,
         tls: true,
+        username: users.reader.username,
         passwordSecretName: passwordSecret,
+        writer: { username: users.writer.username, passwordSecretName: writerSecret },
       },
       awsRegion: Stack.of(this).region,
       replicas: props.replicas,
@@ -226,7 +242,14 @@ export class FeastOnAws extends Construct {
     new ExternalSecretObject(this.chart, 'OnlineStorePassword', {
       namespace,
       secretName: passwordSecret,
-      remoteSecret: this.authToken.secretArn,
+      remoteSecret: this.readerPassword.secretArn,
+      component: 'feast',
+      keys: [{ secretKey: 'password', property: 'password' }],
+    });
+    new ExternalSecretObject(this.chart, 'OnlineStoreWriterPassword', {
+      namespace,
+      secretName: writerSecret,
+      remoteSecret: this.writerPassword.secretArn,
       component: 'feast',
       keys: [{ secretKey: 'password', property: 'password' }],
     });
@@ -248,12 +271,12 @@ export class FeastOnAws extends Construct {
       this.onlineStore, secrets.storeFor(namespace));
 
     new CfnOutput(this, 'FeatureStoreYaml', {
-      description: 'feature_store.yaml for Feast clients; set FEAST_REDIS_PASSWORD from the secret in OnlineStorePasswordSecret',
+      description: 'feature_store.yaml for Feast clients; set FEAST_REDIS_USERNAME and FEAST_REDIS_PASSWORD from the secret in OnlineStorePasswordSecret',
       value: Fn.base64(this.featureStoreYaml),
     });
     new CfnOutput(this, 'OnlineStorePasswordSecret', {
-      description: 'Secrets Manager secret with the online store AUTH token (key "password")',
-      value: this.authToken.secretName,
+      description: 'Secrets Manager secret of the online store\'s read-only user (keys "username", "password")',
+      value: this.readerPassword.secretName,
     });
     new CfnOutput(this, 'OnlineStoreEndpoint', { description: 'host:port of the online store (TLS)', value: this.onlineEndpoint });
 
@@ -280,11 +303,19 @@ export class FeastOnAws extends Construct {
 
   private acknowledgeFindings(profile: StackProfile): void {
     acknowledgeAt(this.authToken, 'Resource',
-      'An AUTH token rotated under running pods locks them out until they restart; rotate with ElastiCache\'s ROTATE strategy and a rollout (docs/components/feast.md)',
+      'The disabled default user\'s password: no one signs in with it, so rotating it protects nothing',
       awsSolutions('SMG4'));
+    for (const secret of [this.readerPassword, this.writerPassword]) {
+      acknowledgeAt(secret, 'Resource',
+        'A password rotated under running pods locks them out until they restart; ElastiCache users take two passwords, so rotate by adding the new one, rolling the pods, then removing the old (docs/components/feast.md)',
+        awsSolutions('SMG4'));
+    }
     acknowledgeAt(this, 'OnlineStore',
-      'Moving Valkey off 6379 hides nothing: the security group admits only the cluster, TLS and AUTH are required',
+      'Moving Valkey off 6379 hides nothing: the security group admits only the cluster, TLS and a user\'s password are required',
       awsSolutions('AEC5'));
+    acknowledgeAt(this, 'OnlineStore',
+      'Authentication is by RBAC users (UserGroupIds), the successor of AUTH, so the server and clients can be read-only; the rule looks for an AuthToken only',
+      awsSolutions('AEC6'));
     if (profile === StackProfile.DEVELOPMENT && (this.onlineStore.numCacheClusters ?? 1) < 2) {
       acknowledgeAt(this, 'OnlineStore',
         'DEVELOPMENT profile: one node is the cheap default; PRODUCTION runs a replica in another zone with automatic failover',

@@ -58,7 +58,8 @@ const feastSubstitutions: Record<string, string> = {
   [`\${Ref:${ref(stack.feast.bucket)}}`]: CONTRACT.feast.bucket,
   [`\${${ref(stack.feast.onlineStore)}.PrimaryEndPoint.Address}`]: '127.0.0.1',
   [`\${${ref(stack.feast.onlineStore)}.PrimaryEndPoint.Port}`]: String(CONTRACT.redisPort),
-  [`\${Ref:${ref(stack.feast.authToken)}}`]: 'contract/feast-online-store',
+  [`\${Ref:${ref(stack.feast.readerPassword)}}`]: 'contract/feast-online-store',
+  [`\${Ref:${ref(stack.feast.writerPassword)}}`]: 'contract/feast-online-store-writer',
   '${Ref:AWS::Region}': CONTRACT.awsRegion,
 };
 let feastJson = JSON.stringify(KubernetesManifests.fromStack(stack).map(o => o.object).filter(o => o.metadata?.namespace === CONTRACT.feast.namespace), null, 1);
@@ -66,6 +67,16 @@ for (const [marker, value] of Object.entries(feastSubstitutions)) feastJson = fe
 const leftover = feastJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
 if (leftover) throw new Error(`render.ts: unsubstituted references in Feast's manifest: ${[...new Set(leftover)].join(', ')}`);
 fs.writeFileSync(path.join(outdir, 'feast-stack.json'), feastJson);
+// The online store's users as ElastiCache gets them: name, access string, and the secret (by the
+// name its ExternalSecret reads, null for one no pod reads) whose password they sign in with.
+const remoteKeys: Record<string, string> = Object.fromEntries(Object.entries(feastSubstitutions).filter(([, v]) => v.startsWith('contract/'))
+  .map(([marker, v]) => [marker.slice('${Ref:'.length, -1), v]));
+fs.writeFileSync(path.join(outdir, 'feast-stack-users.json'), JSON.stringify(
+  Object.values(Template.fromStack(stack).findResources('AWS::ElastiCache::User')).map((r: any) => {
+    const secretRef = JSON.stringify(r.Properties.AuthenticationMode.Passwords).match(/"Ref":"([A-Za-z0-9]+)"/)?.[1];
+    if (!secretRef) throw new Error(`render.ts: user ${r.Properties.UserName} has no password from a secret of the stack`);
+    return { username: r.Properties.UserName, access: r.Properties.AccessString, remoteKey: remoteKeys[secretRef] ?? null };
+  }), null, 1));
 
 // Feast with the in-cluster Redis, as on a cluster without AWS (the standalone example).
 const standalone = new cdk8s.App();

@@ -126,18 +126,29 @@ def self_signed_certificate(folder):
 
 
 @contextlib.contextmanager
-def redis_tls(port, password):
-    """Debian's redis-server as ElastiCache runs it for the stack: TLS only (no plain port) and AUTH."""
+def redis_tls(port, password, users=()):
+    """Debian's redis-server as ElastiCache runs it for the stack: TLS only (no plain port), and
+    either AUTH (`password`) or, given `users` as (name, access string, password), those ACL users
+    as ElastiCache RBAC creates them; the test itself then signs in as `contract-admin` with
+    `password`, a user the stack does not have."""
     _assert_free(port)
     home = tempfile.mkdtemp(prefix='contract-redis-')
     cert, key = self_signed_certificate(home)
-    proc = subprocess.Popen(['redis-server', '--port', '0', '--tls-port', str(port), '--bind', '127.0.0.1',
+    config = os.path.join(home, 'redis.conf')
+    with open(config, 'w') as f:
+        # ElastiCache takes the same access-string syntax as the ACL rules of a `user` directive.
+        for name, access, secret in users:
+            f.write(f'user {name} reset {access} >{secret}\n')
+        if users:
+            f.write(f'user contract-admin on ~* &* +@all >{password}\n')
+    auth = [] if users else ['--requirepass', password]
+    proc = subprocess.Popen(['redis-server', config, '--port', '0', '--tls-port', str(port), '--bind', '127.0.0.1',
                              '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no',
-                             '--requirepass', password, '--save', '', '--appendonly', 'no', '--dir', home],
+                             *auth, '--save', '', '--appendonly', 'no', '--dir', home],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(port)
-        yield {'port': port, 'password': password, 'ca_file': cert}
+        yield {'port': port, 'password': password, 'ca_file': cert, 'admin': 'contract-admin' if users else None}
     finally:
         proc.terminate()
         proc.wait(10)

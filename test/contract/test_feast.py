@@ -2,7 +2,9 @@
 synthesized Feast objects against Debian's redis-server and the S3 emulator.
 
 Two deployments are exercised as they are synthesized:
-- the reference stack's (feast-stack.json): Redis with TLS and AUTH as on ElastiCache; the test
+- the reference stack's (feast-stack.json): Redis with TLS and the ACL users the stack gives
+  ElastiCache (feast-stack-users.json: a read-only user for the server, a writer for
+  materialization, `default` off); the test
   substitutes the emulator for AWS S3 (FEAST_S3_ENDPOINT_URL) and the test CA for the image's
   trust store (SSL_CERT_FILE), as EKS would give real S3 and Amazon-signed certificates;
 - the standalone chart (feast-standalone.json): Feast and the in-cluster Redis StatefulSet, whose
@@ -137,12 +139,22 @@ def assert_served_equal_source(server, frame, entities):
 # The reference stack's Feast, against TLS + AUTH Redis.
 
 @pytest.fixture(scope='module')
-def stack_feast(bucket, endpoints):
+def stack_users():
+    """The stack's ElastiCache users, each with a password of its own."""
+    return [{**u, 'password': f'{u["username"]}-Generated-0123456789abcdef'} for u in k8s.load_objects('feast-stack-users.json')]
+
+
+@pytest.fixture(scope='module')
+def stack_feast(bucket, endpoints, stack_users):
     objects = k8s.load_objects('feast-stack.json')
-    with redis_tls(endpoints['redisPort'], 'Elasticache-like-token-0123456789abcdef') as redis:
-        # What ESO copies from the generated AUTH token secret into the pods' Secret.
-        external_secret = eso.external_secret(objects, endpoints['feast']['passwordSecretName'])
-        secrets = {endpoints['feast']['passwordSecretName']: eso.copied_keys(external_secret, {'password': redis['password']})}
+    users = [(u['username'], u['access'], u['password']) for u in stack_users]
+    with redis_tls(endpoints['redisPort'], 'contract-admin-password-0123456789', users) as redis:
+        # What ESO copies into each pod Secret: the password of the user whose secret it names.
+        by_key = {u['remoteKey']: u for u in stack_users if u['remoteKey']}
+        secrets = {}
+        for external_secret in (o for o in objects if o['kind'] == 'ExternalSecret'):
+            key = {d['remoteRef']['key'] for d in external_secret['spec']['data']}.pop()
+            secrets[external_secret['spec']['target']['name']] = eso.copied_keys(external_secret, {'password': by_key[key]['password']})
         extra_env = {'FEAST_S3_ENDPOINT_URL': endpoints['s3EndpointUrl'], 'SSL_CERT_FILE': redis['ca_file']}
         yield Deployment(objects, secrets, extra_env), redis
 
@@ -159,14 +171,57 @@ def materialized(stack_feast, services, bucket):
     return frame, run
 
 
-def redis_cli(redis, *args):
-    return subprocess.run(['redis-cli', '--tls', '--cacert', redis['ca_file'], '-p', str(redis['port']), '--no-auth-warning',
-                           '-a', redis['password'], *args], capture_output=True, text=True, timeout=30).stdout.strip()
+def redis_cli(redis, *args, user=None):
+    """redis-cli as the test's own admin, or as `user` (a dict with username and password)."""
+    who = ['--user', user['username'], '--pass', user['password']] if user else \
+        (['--user', redis['admin'], '--pass', redis['password']] if redis['admin'] else ['-a', redis['password']])
+    result = subprocess.run(['redis-cli', '--tls', '--cacert', redis['ca_file'], '-p', str(redis['port']), '--no-auth-warning',
+                             *who, *args], capture_output=True, text=True, timeout=30)
+    return (result.stdout + result.stderr).strip()
 
 
 def test_materialization_writes_every_entity_to_the_online_store(materialized, stack_feast):
     _, redis = stack_feast
     assert int(redis_cli(redis, 'dbsize')) == ROWS
+
+
+def _user(stack_users, name):
+    return next(u for u in stack_users if u['username'] == name)
+
+
+def test_the_server_and_materializer_sign_in_as_different_users(stack_feast, stack_users):
+    deployment, _ = stack_feast
+    env = {kind: {e['name']: e.get('value') for e in deployment.spec(kind)['containers'][0]['env']} for kind in ('Deployment', 'CronJob')}
+    assert env['Deployment']['FEAST_REDIS_USERNAME'] == 'feast-reader'
+    assert env['CronJob']['FEAST_REDIS_USERNAME'] == 'feast-writer'
+    assert {u['username'] for u in stack_users} == {'default', 'feast-reader', 'feast-writer'}
+
+
+def test_the_read_only_user_cannot_write_or_flush(materialized, stack_feast, stack_users):
+    _, redis = stack_feast
+    reader = _user(stack_users, 'feast-reader')
+    assert redis_cli(redis, 'ping', user=reader) == 'PONG'
+    for command in (['set', 'x', '1'], ['hset', 'x', 'f', '1'], ['del', 'x'], ['flushall'], ['flushdb'], ['keys', '*'], ['config', 'get', '*']):
+        assert 'NOPERM' in redis_cli(redis, *command, user=reader), command
+    assert int(redis_cli(redis, 'dbsize')) == ROWS
+
+
+def test_the_writer_cannot_flush_or_reconfigure(materialized, stack_feast, stack_users):
+    _, redis = stack_feast
+    writer = _user(stack_users, 'feast-writer')
+    for command in (['flushall'], ['flushdb'], ['config', 'set', 'maxmemory', '1'], ['acl', 'list']):
+        assert 'NOPERM' in redis_cli(redis, *command, user=writer), command
+    assert int(redis_cli(redis, 'dbsize')) == ROWS
+
+
+def test_the_default_user_is_off(stack_feast, stack_users):
+    _, redis = stack_feast
+    default = _user(stack_users, 'default')
+    assert default['remoteKey'] is None
+    result = subprocess.run(['redis-cli', '--tls', '--cacert', redis['ca_file'], '-p', str(redis['port']), 'ping'],
+                            capture_output=True, text=True, timeout=30)
+    assert 'NOAUTH' in result.stdout + result.stderr
+    assert 'WRONGPASS' in redis_cli(redis, 'ping', user=default)
 
 
 def test_the_registry_is_written_where_the_server_role_may_read(materialized, services, bucket):
@@ -187,6 +242,53 @@ def test_the_server_serves_the_source_rows(server, materialized):
     assert_served_equal_source(server, frame, [0, 1, 4242, ROWS - 1])
     rng = numpy.random.default_rng(1)
     assert_served_equal_source(server, frame, [int(i) for i in rng.choice(ROWS, 100, replace=False)])
+
+
+def test_a_client_cannot_write_through_the_server(server, materialized, stack_feast):
+    """The server's write endpoints are open (Feast's auth is off), but it signs in as the read-only
+    user: what a client sends never reaches the online store."""
+    frame, _ = materialized
+    _, redis = stack_feast
+    before = online(server, [3])
+    assert before['trips'] == [int(frame.set_index('driver_id').loc[3, 'trips'])]
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    write = requests.post(server.url('/write-to-online-store'), timeout=60, json={
+        'feature_view_name': 'driver_stats',
+        'df': {'driver_id': [3], 'conv_rate': [0.5], 'trips': [999_999], 'event_timestamp': [now]}})
+    assert write.status_code == 500, write.text[:500]
+    assert "no permissions to run the 'hset' command" in open(server.log).read()
+    assert online(server, [3]) == before
+    assert int(redis_cli(redis, 'dbsize')) == ROWS
+
+
+@pytest.fixture
+def fresh_server(materialized, stack_feast):
+    """A server of its own, for a request that changes what the server holds in memory."""
+    deployment, _ = stack_feast
+    with deployment.serve() as running:
+        yield running
+
+
+def test_a_client_cannot_materialize_through_the_server(fresh_server, materialized, stack_feast, services, bucket):
+    """/materialize-incremental needs the offline data and a registry write, which the server's role
+    may not do, and the online store, which its user may not write."""
+    _, redis = stack_feast
+    registry = services['s3'].get_object(Bucket=bucket, Key='registry/registry.pb')['Body'].read()
+    now = dt.datetime.now(dt.timezone.utc).isoformat()
+    response = requests.post(fresh_server.url('/materialize-incremental'), timeout=120, json={'end_ts': now})
+    assert response.status_code == 500, response.text[:500]
+    assert 'AccessDenied' in open(fresh_server.log).read()
+    assert services['s3'].get_object(Bucket=bucket, Key='registry/registry.pb')['Body'].read() == registry
+    assert int(redis_cli(redis, 'dbsize')) == ROWS
+    # Known gap, asserted below: the refused request leaves the view MATERIALIZING in the server's cache.
+
+
+@pytest.mark.xfail(strict=True, reason='Feast 0.67 marks the view MATERIALIZING in the server\'s registry cache before the write '
+                   'is refused, so it serves nothing for that view until the next registry refresh (registryCacheTtlSeconds); '
+                   'closing it needs Feast authorization with WRITE_ONLINE for the materializer only (#20 item 5)')
+def test_serving_survives_a_client_s_materialize_request(fresh_server, materialized):
+    requests.post(fresh_server.url('/materialize-incremental'), timeout=120, json={'end_ts': dt.datetime.now(dt.timezone.utc).isoformat()})
+    online(fresh_server, [3])
 
 
 def test_an_unknown_entity_gets_no_values_not_invented_ones(server):
