@@ -120,6 +120,9 @@ export function instanceYaml(o: InstanceYamlOptions): string {
         ...(o.awsRegion ? { region: o.awsRegion } : {}),
       },
     },
+    // Dagster's default is $DAGSTER_HOME/storage, inside the read-only instance mount: the default
+    // fs_io_manager of a run would fail on its first output. The scratch volume is writable.
+    local_artifact_storage: { module: 'dagster.core.storage.root', class: 'LocalArtifactStorage', config: { base_dir: '/tmp/dagster' } },
     run_monitoring: { enabled: true, start_timeout_seconds: 300, poll_interval_seconds: 60 },
     telemetry: { enabled: false },
   }, { lineWidth: 0 });

@@ -5,6 +5,9 @@ usage: dagster_instance.py validate DAGSTER_HOME     -> loads the instance confi
        that class's config schema; prints JSON, exits 1 on the first invalid section
 usage: dagster_instance.py run-job DAGSTER_HOME IMAGE -> the Kubernetes Job dagster-k8s would create for
        a run with this configuration, as JSON
+usage: dagster_instance.py storage-dir DAGSTER_HOME POD_DAGSTER_HOME -> where Dagster's own instance
+       reference puts local artifacts (the default fs_io_manager's outputs) in a pod whose DAGSTER_HOME
+       is POD_DAGSTER_HOME, as JSON
 usage: dagster_instance.py launch DAGSTER_HOME IMAGE KUBECONFIG TAGS_JSON -> launches one run with these
        tags through the real K8sRunLauncher of this configuration, against the API server KUBECONFIG
        names (which creates the Job); prints {"job": ...} as created, or {"refused": message}
@@ -59,6 +62,12 @@ def run_job(home, image):
     print(json.dumps(body))
 
 
+def storage_dir(home, pod_home):
+    from dagster._core.instance.ref import InstanceRef
+    ref = InstanceRef.from_dir(pod_home, config_dir=home)
+    print(json.dumps({'storage_dir': ref.local_artifact_storage.storage_dir}))
+
+
 def launch(home, image, kubeconfig, tags):
     import os
     import tempfile
@@ -92,4 +101,4 @@ def launch(home, image, kubeconfig, tags):
 
 if __name__ == '__main__':
     {'validate': lambda: validate(sys.argv[2]), 'run-job': lambda: run_job(sys.argv[2], sys.argv[3]),
-     'launch': lambda: launch(*sys.argv[2:6])}[sys.argv[1]]()
+     'launch': lambda: launch(*sys.argv[2:6]), 'storage-dir': lambda: storage_dir(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

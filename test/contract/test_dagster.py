@@ -145,6 +145,29 @@ def test_run_pods_dagster_k8s_would_create_meet_pod_security_restricted(configma
         assert refused.returncode != 0 and 'restricted' in refused.stderr
 
 
+def test_runs_and_servers_keep_local_artifacts_on_their_scratch_volume(configmaps, secrets, endpoints, objects):
+    """Every Dagster pod has a read-only root and its instance ConfigMap mounted read-only at
+    DAGSTER_HOME; Dagster puts local artifacts (the default fs_io_manager's outputs) where its own
+    instance reference says, which must be a writable mount of each pod."""
+    job = json.loads(instance_tool(configmaps, secrets, 'run-job', endpoints['dagster']['location']['image']).stdout)
+    pods = [('run', job['spec']['template']['spec'])] + [
+        (o['metadata']['name'], o['spec']['template']['spec']) for o in objects if o['kind'] == 'Deployment']
+    homes = [(name, pod, pod['containers'][0], [e['value'] for e in pod['containers'][0].get('env', []) if e['name'] == 'DAGSTER_HOME'])
+             for name, pod in pods]
+    assert {name for name, _, _, home in homes if home} >= {'run', 'dagster-webserver', 'dagster-daemon'}
+    for name, pod, container, home in homes:
+        if not home:
+            continue
+        home = home[0]
+        result = instance_tool(configmaps, secrets, 'storage-dir', home)
+        assert result.returncode == 0, result.stderr
+        where = json.loads(result.stdout)['storage_dir']
+        writable = {v['name'] for v in pod['volumes'] if 'emptyDir' in v}
+        mounts = [m['mountPath'] for m in container['volumeMounts'] if m['name'] in writable and not m.get('readOnly')]
+        assert container['securityContext']['readOnlyRootFilesystem'] is True, name
+        assert any(where.startswith(m.rstrip('/') + '/') for m in mounts), (name, where, mounts)
+
+
 def with_local_launcher(configmaps):
     """dagster.yaml with DefaultRunLauncher instead of K8sRunLauncher, which needs the in-cluster
     API config (a ServiceAccount token at its fixed path) as soon as the instance is built."""
