@@ -35,6 +35,12 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'RowCount', Statistic: 'SampleCount', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
     });
+    // What the person paged reads: the model, the threshold it crossed, or that the monitor is silent.
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmDescription).sort();
+    expect(descriptions).toEqual([
+      'iris: no drift check has reported for 10 minutes (the monitor fails or does not run)',
+      'iris: the share of drifted features reached 0.3',
+    ]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('DriftAlerts') } });
   });

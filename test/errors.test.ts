@@ -2,8 +2,9 @@ import { App, Lazy, Stack } from 'aws-cdk-lib';
 import * as cdk8s from 'cdk8s';
 import {
   AwsSecretStore, DvcRemote, DvcRemoteProps, ExternalSecretObject, InferenceService, InferenceServiceProps, MlflowInferenceService,
-  MlflowServer, MlopsCluster, MlopsStack, ModelFormat, parseProfile, PayloadLogMode, PodIdentityRole, S3StorageContainer,
+  EvidentlyUi, MlflowServer, MlopsCluster, MlopsStack, ModelFormat, parseProfile, PayloadLogMode, PodIdentityRole, RedisServer, S3StorageContainer,
 } from '../lib';
+import { isS3Uri } from '../constructs/core/errors';
 
 const stack = () => new Stack(new App(), 'S');
 const dvc = (props: DvcRemoteProps) => () => new DvcRemote(stack(), 'Dvc', props);
@@ -99,6 +100,31 @@ describe('bad input fails at synth with a clear message', () => {
   ])('%s', (_name, build, message) => {
     expect(build).toThrow(message);
   });
+});
+
+test.each([
+  ['s3://bucket', true], ['s3://my.bucket-1/prefix/key.parquet', true], ['s3://bucket/', true],
+  ['gs://bucket/key', false], ['/var/logs', false], ['s3://', false], ['s3://ab', false], ['s3://My_Bucket/key', false],
+  ['s3://bucket/key with space', false], ['s3://-bucket/key', false], ['bucket/key', false], ['', false],
+])('isS3Uri(%j) is %s', (uri, expected) => {
+  expect(isS3Uri(uri)).toBe(expected);
+});
+
+test('isS3Uri accepts a value only known at deploy time', () => {
+  expect(isS3Uri(`s3://${Lazy.string({ produce: () => 'bucket' })}/key`)).toBe(true);
+});
+
+test.each([
+  ['the MLflow artifact store', () => new MlflowServer(new cdk8s.App(), 'Server', { backendStoreSecretName: 'db', artifactsDestination: 'gs://bucket/mlflow' }),
+    /^Server: invalid prop 'artifactsDestination' = "gs:\/\/bucket\/mlflow"; allowed: an S3 URI/],
+  ['the Evidently workspace', () => new EvidentlyUi(new cdk8s.App(), 'Ui', { image: 'drift:1', workspaceUri: '/data/workspace' }),
+    /^Ui: invalid prop 'workspaceUri' = "\/data\/workspace"; allowed: an s3:\/\/<bucket>\[\/<prefix>\] URI/],
+  ['the payload logger', model({ logger: { ...LOGGER, url: 'http://logs.example.com' } }),
+    /^C\/Iris: invalid prop 'logger.url' = "http:\/\/logs.example.com"; allowed: s3:\/\/<bucket>\[\/<prefix>\]/],
+  ['Redis client namespaces', () => new RedisServer(new cdk8s.App(), 'Redis', { passwordSecretName: 'r', clientNamespaces: ['Team_B'] }),
+    /^Redis: invalid prop 'clientNamespaces' = "Team_B"; allowed: an RFC 1123 DNS label/],
+])('a location that is not on S3, or a bad namespace, names its prop: %s', (_name, build, message) => {
+  expect(build).toThrow(message);
 });
 
 test('values only known at deploy time (CDK tokens) are not rejected at synth', () => {

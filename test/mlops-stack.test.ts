@@ -68,6 +68,18 @@ describe('the EKS cluster', () => {
     });
     expect(byKind.NodeClass.spec).toMatchObject({ networkPolicy: 'DefaultAllow', role: expect.stringMatching(/ClusternodePoolRole/) });
     expect(byKind.NodePool.spec.template.spec.nodeClassRef).toEqual({ group: 'eks.amazonaws.com', kind: 'NodeClass', name: byKind.NodeClass.metadata.name });
+    // The built-in general-purpose pool's requirements (EKS user guide, "Auto Mode built-in node
+    // pools"): what the cost model prices and what capacity the pods were sized for. Any change to
+    // these lets Auto Mode pick other families or Spot, so the whole set is pinned.
+    expect(byKind.NodePool.spec.template.spec.requirements).toEqual([
+      { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+      { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
+      { key: 'eks.amazonaws.com/instance-generation', operator: 'Gt', values: ['4'] },
+      { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+    ]);
+    expect(byKind.NodePool.spec.template.spec).toMatchObject({ expireAfter: '336h', terminationGracePeriod: '24h0m0s' });
+    expect(byKind.NodePool.spec.disruption).toEqual({ consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '30s', budgets: [{ nodes: '10%' }] });
+    expect(byKind.NodeClass.spec.securityGroupSelectorTerms).toEqual([{ id: expect.stringMatching(/ClusterSecurityGroupId/) }]);
     // Pod addresses come only from the private subnets, which the ingress allow-lists rely on.
     const privateSubnets = Object.entries(template.findResources('AWS::EC2::Subnet'))
       .filter(([id]) => id.includes('private')).map(([id]) => ({ id: `\${Ref:${id}}` }));
@@ -88,6 +100,14 @@ describe('the EKS cluster', () => {
     expect(manifestsWithPods.length).toBeGreaterThanOrEqual(1);
     expect(charts.length).toBeGreaterThanOrEqual(1);
     for (const id of withPods) expect({ id, afterNodes: dependsOn(id, nodes) }).toEqual({ id, afterNodes: true });
+  });
+
+  test('every output tells the operator what it is', () => {
+    const outputs = Object.entries<any>(template.findOutputs('*'));
+    expect(outputs.length).toBeGreaterThanOrEqual(7);
+    for (const [name, output] of outputs) {
+      expect({ name, words: (output.Description ?? '').split(/\s+/).filter(Boolean).length >= 3 }).toEqual({ name, words: true });
+    }
   });
 
   test('keeps the API endpoint private by default', () => {
