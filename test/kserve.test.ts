@@ -174,6 +174,9 @@ describe('S3StorageContainer', () => {
   test('carries the region for every s3:// download, pins the image and meets "restricted" by itself', () => {
     const c = container({ region: 'eu-west-1' });
     expect(c.spec.supportedUriFormats).toEqual([{ prefix: 's3://' }]);
+    // KServe injects it as the model pod's init container (the agent-free download before the server starts).
+    expect(c.spec.workloadType).toBe('initContainer');
+    expect(c.spec.container.name).toBe('storage-initializer');
     expect(c.spec.container.env).toEqual([{ name: 'AWS_DEFAULT_REGION', value: 'eu-west-1' }, { name: 'AWS_REGION', value: 'eu-west-1' }]);
     expect(c.spec.container.image).toBe('docker.io/kserve/storage-initializer:v0.20.0');
     expect(c.spec.container.securityContext).toMatchObject({ runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } });
