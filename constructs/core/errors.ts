@@ -61,24 +61,23 @@ export function isUnresolved(value: string): boolean {
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** Throws unless `value` is an RFC 1123 DNS label (Kubernetes namespace and object names). */
-export function assertDnsLabel(scope: IConstruct | string, prop: string, value: string): void {
-  if (isUnresolved(value)) return;
-  if (!DNS_LABEL.test(value)) {
-    throw new InvalidPropError(scope, prop, value,
-      'allowed: an RFC 1123 DNS label (lowercase a-z, 0-9 and "-", starting and ending alphanumeric, at most 63 characters)');
-  }
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** Throws unless `value` is a deploy-time token or matches `pattern`; `allowed` says what does. */
+function assertMatches(scope: IConstruct | string, prop: string, value: string, pattern: RegExp, allowed: string): void {
+  if (!isUnresolved(value) && !pattern.test(value)) throw new InvalidPropError(scope, prop, value, allowed);
 }
 
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+/** Throws unless `value` is an RFC 1123 DNS label (Kubernetes namespace and object names). */
+export function assertDnsLabel(scope: IConstruct | string, prop: string, value: string): void {
+  assertMatches(scope, prop, value, DNS_LABEL,
+    'allowed: an RFC 1123 DNS label (lowercase a-z, 0-9 and "-", starting and ending alphanumeric, at most 63 characters)');
+}
 
 /** Throws unless `value` is an RFC 1123 DNS subdomain (names of most Kubernetes objects). */
 export function assertDnsSubdomain(scope: IConstruct | string, prop: string, value: string): void {
-  if (isUnresolved(value)) return;
-  if (!DNS_SUBDOMAIN.test(value)) {
-    throw new InvalidPropError(scope, prop, value,
-      'allowed: an RFC 1123 DNS subdomain (lowercase a-z, 0-9, "-" and ".", starting and ending alphanumeric, at most 253 characters)');
-  }
+  assertMatches(scope, prop, value, DNS_SUBDOMAIN,
+    'allowed: an RFC 1123 DNS subdomain (lowercase a-z, 0-9, "-" and ".", starting and ending alphanumeric, at most 253 characters)');
 }
 
 /** Throws unless `value` is a whole number greater than zero (replicas, workers, days). */

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { acknowledgeAt, awsSolutions, bucketNameWildcardFinding, wildcardFinding } from './nag';
 import { PodIdentityRole, PodIdentityRoleProps } from './pod-identity';
 
@@ -137,23 +137,26 @@ export function prefixAccessStatements(access: PrefixAccess): iam.PolicyStatemen
       resources: [access.bucket.arnForObjects(`${access.prefix}/*`)],
     }),
   ];
-  if (access.encryptionKey) statements.push(keyThroughS3(access.bucket, access.encryptionKey, access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
+  if (access.encryptionKey) statements.push(keyThroughService('s3', access.bucket, access.encryptionKey, access.write ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt']));
   return statements;
 }
 
-/** Use of a bucket's key by S3 on the grantee's behalf only (kms:ViaService), never directly. */
-function keyThroughS3(bucket: s3.IBucket, key: kms.IKey, actions: string[]): iam.PolicyStatement {
+/**
+ * Use of `key` by an AWS service (`s3`, `secretsmanager`) of `scope`'s region on the grantee's
+ * behalf only (kms:ViaService), never directly.
+ */
+export function keyThroughService(service: string, scope: IConstruct, key: kms.IKey, actions: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({
     actions,
     resources: [key.keyArn],
-    conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(bucket).region}.amazonaws.com` } },
+    conditions: { StringEquals: { 'kms:ViaService': `${service}.${Stack.of(scope).region}.amazonaws.com` } },
   });
 }
 
 function putOnlyStatements(access: PrefixAccess): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [access.bucket.arnForObjects(`${access.prefix}/*`)] }),
-    ...(access.encryptionKey ? [keyThroughS3(access.bucket, access.encryptionKey, ['kms:GenerateDataKey', 'kms:Decrypt'])] : []),
+    ...(access.encryptionKey ? [keyThroughService('s3', access.bucket, access.encryptionKey, ['kms:GenerateDataKey', 'kms:Decrypt'])] : []),
   ];
 }
 
@@ -215,7 +218,7 @@ export function grantObjectRead(grantee: iam.IGrantable, access: ObjectAccess): 
   return grantStatements(grantee, [
     new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [access.bucket.bucketArn] }),
     new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [access.bucket.arnForObjects(access.key)] }),
-    ...(access.encryptionKey ? [keyThroughS3(access.bucket, access.encryptionKey, ['kms:Decrypt'])] : []),
+    ...(access.encryptionKey ? [keyThroughService('s3', access.bucket, access.encryptionKey, ['kms:Decrypt'])] : []),
   ]);
 }
 

@@ -127,21 +127,20 @@ export class EvidentlyOnAws extends Construct {
     // CloudWatch publishes to the encrypted topic only if it may use the key; the source conditions
     // keep it to alarms of this account and region (CloudWatch sets both keys on these KMS calls,
     // unlike EventBridge), so no other account's alarm can have the service use the key.
-    const { account, region: keyRegion, partition } = Stack.of(this);
+    const { account, region, partition } = Stack.of(this);
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
       resources: ['*'],
       conditions: {
         StringEquals: { 'aws:SourceAccount': account },
-        ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${keyRegion}:${account}:alarm:*` },
+        ArnLike: { 'aws:SourceArn': `arn:${partition}:cloudwatch:${region}:${account}:alarm:*` },
       },
     }));
     new CfnOutput(this, 'AlertTopicArn', { value: this.topic.topicArn, description: 'SNS topic of the drift and missing-data alarms' });
 
     // No secrets reach the checks: their namespace is not served by the secret store.
     this.namespaceManifest = addComponentNamespaces(props.platform, `${id}Namespace`, { evidently: namespace }, { secrets: false });
-    const region = Stack.of(this).region;
     const workspaceUri = props.ui ? `s3://${this.bucket.bucketName}/${WORKSPACE_PREFIX}` : undefined;
     const reports = { bucket: this.bucket, encryptionKey: key };
     if (workspaceUri) {

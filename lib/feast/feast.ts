@@ -16,10 +16,11 @@ import { FeastFeatureStore, FeastProvider, FeastRedisType } from '../../construc
 import { guardStackAgainstClashes } from '../core/clashes';
 import { createDataBucket, createDataKey, grantPrefixAccess, prefixPodIdentity, useBucketPolicyForAccessLogs } from '../core/buckets';
 import { ComponentPlatform, resolvePlatform } from '../core/platform';
+import { generatedPassword } from '../core/generated-secret';
 import { stableIdentifier } from '../core/identifiers';
 import { acknowledgeAt, awsSolutions } from '../core/nag';
 import { PodIdentityRole } from '../core/pod-identity';
-import { createOnlineStoreUsers, ONLINE_STORE_USERNAMES } from './online-store-users';
+import { createOnlineStoreUsers } from './online-store-users';
 
 /** What a user chooses about Feast; the stack supplies the rest (`FeastProps`). */
 export interface FeastOptions {
@@ -166,13 +167,10 @@ export class FeastOnAws extends Construct {
     });
 
     // Kept under its logical ID (and retained) as the password of the disabled default user.
-    this.authToken = new secretsmanager.Secret(this, 'OnlineStoreAuthToken', {
-      description: `AUTH token of Feast's online store (ElastiCache) ${this.node.path}`,
-      generateSecretString: { secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: 64, excludePunctuation: true },
-      encryptionKey: this.dataKey,
-      removalPolicy: RemovalPolicy.RETAIN,
+    this.authToken = generatedPassword(this, 'OnlineStoreAuthToken', {
+      description: `AUTH token of Feast's online store (ElastiCache) ${this.node.path}`, encryptionKey: this.dataKey,
     });
-    const users = createOnlineStoreUsers(this, id, this.dataKey, ONLINE_STORE_USERNAMES, this.authToken);
+    const users = createOnlineStoreUsers(this, id, this.dataKey, this.authToken);
     this.readerPassword = users.reader.secret;
     this.writerPassword = users.writer.secret;
     secrets.grantRead(this.readerPassword, namespace);
@@ -239,20 +237,12 @@ export class FeastOnAws extends Construct {
       materialization: { schedule: props.materializationSchedule },
       clientNamespaces: props.clientNamespaces,
     }), p => (p === 'materialization.schedule' ? 'materializationSchedule' : p));
-    new ExternalSecretObject(this.chart, 'OnlineStorePassword', {
-      namespace,
-      secretName: passwordSecret,
-      remoteSecret: this.readerPassword.secretArn,
-      component: 'feast',
-      keys: [{ secretKey: 'password', property: 'password' }],
-    });
-    new ExternalSecretObject(this.chart, 'OnlineStoreWriterPassword', {
-      namespace,
-      secretName: writerSecret,
-      remoteSecret: this.writerPassword.secretArn,
-      component: 'feast',
-      keys: [{ secretKey: 'password', property: 'password' }],
-    });
+    for (const [esId, secretName, secret] of [['OnlineStorePassword', passwordSecret, this.readerPassword],
+      ['OnlineStoreWriterPassword', writerSecret, this.writerPassword]] as const) {
+      new ExternalSecretObject(this.chart, esId, {
+        namespace, secretName, remoteSecret: secret.secretArn, component: 'feast', keys: [{ secretKey: 'password', property: 'password' }],
+      });
+    }
     this.url = this.chart.url;
     this.featureStoreYaml = this.chart.featureStoreYaml;
 

@@ -1,8 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import * as elasticache from 'aws-cdk-lib/aws-elasticache';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { generatedPassword } from '../core/generated-secret';
 import { stableIdentifier } from '../core/identifiers';
 
 /**
@@ -36,8 +36,7 @@ export interface OnlineStoreUsers {
  * ElastiCache RBAC users in a user group for the replication group. `defaultPassword` keeps the
  * former AUTH token's secret as the disabled default user's password, so no pod needs it.
  */
-export function createOnlineStoreUsers(scope: Construct, id: string, key: kms.IKey, names: { reader: string; writer: string },
-  defaultPassword: secretsmanager.ISecret): OnlineStoreUsers {
+export function createOnlineStoreUsers(scope: Construct, id: string, key: kms.IKey, defaultPassword: secretsmanager.ISecret): OnlineStoreUsers {
   const user = (role: string, username: string, access: string, secret: secretsmanager.ISecret): OnlineStoreUser => ({
     username,
     secret,
@@ -51,15 +50,12 @@ export function createOnlineStoreUsers(scope: Construct, id: string, key: kms.IK
       authenticationMode: { Type: 'password', Passwords: [secret.secretValueFromJson('password').unsafeUnwrap()] },
     }),
   });
-  const generated = (role: string, username: string) => new secretsmanager.Secret(scope, `OnlineStore${role}Password`, {
-    description: `Online store (ElastiCache) user ${username} of ${scope.node.path}`,
-    // Letters and digits only: ElastiCache refuses / " @, and the password sits in Feast's comma-separated connection string.
-    generateSecretString: { secretStringTemplate: JSON.stringify({ username }), generateStringKey: 'password', passwordLength: 64, excludePunctuation: true },
-    encryptionKey: key,
-    removalPolicy: RemovalPolicy.RETAIN,
+  const generated = (role: string, username: string) => generatedPassword(scope, `OnlineStore${role}Password`, {
+    description: `Online store (ElastiCache) user ${username} of ${scope.node.path}`, encryptionKey: key, username,
   });
-  const reader = user('Reader', names.reader, ONLINE_STORE_READER_ACCESS, generated('Reader', names.reader));
-  const writer = user('Writer', names.writer, ONLINE_STORE_WRITER_ACCESS, generated('Writer', names.writer));
+  const { reader: readerName, writer: writerName } = ONLINE_STORE_USERNAMES;
+  const reader = user('Reader', readerName, ONLINE_STORE_READER_ACCESS, generated('Reader', readerName));
+  const writer = user('Writer', writerName, ONLINE_STORE_WRITER_ACCESS, generated('Writer', writerName));
   const disabled = user('Default', 'default', ONLINE_STORE_DEFAULT_ACCESS, defaultPassword);
   const group = new elasticache.CfnUserGroup(scope, 'OnlineStoreUsers', {
     userGroupId: stableIdentifier(scope, `${id}-users`, 40),

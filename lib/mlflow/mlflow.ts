@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks-v2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +17,7 @@ import {
   createDataBucket, createDataKey, grantPrefixAccess, ModelSource, prefixPodIdentity, useBucketPolicyForAccessLogs,
 } from '../core/buckets';
 import { guardStackAgainstClashes } from '../core/clashes';
+import { generatedPassword } from '../core/generated-secret';
 import { stableIdentifier } from '../core/identifiers';
 import { addDatabaseSecrets, assertCaBundle, ComponentDatabase, createComponentDatabase } from '../core/component-database';
 import { ComponentPlatform, ISecretDelivery, resolvePlatform } from '../core/platform';
@@ -296,14 +297,7 @@ export class MlflowOnAws extends Construct implements IMlflowModelStore {
 
   private createAuthSecrets(secrets: ISecretDelivery, namespace: string) {
     const generate = (id: string, description: string, length: number) => {
-      const secret = new secretsmanager.Secret(this, id, {
-        description,
-        generateSecretString: {
-          secretStringTemplate: '{}', generateStringKey: 'password', passwordLength: length, excludePunctuation: true,
-        },
-        encryptionKey: this.artifactKey,
-        removalPolicy: RemovalPolicy.RETAIN,
-      });
+      const secret = generatedPassword(this, id, { description, encryptionKey: this.artifactKey, length });
       secrets.grantRead(secret, namespace);
       acknowledgeAt(secret, 'Resource',
         'MLflow reads it only at start-up (admin bootstrap, session signing); change the admin password through MLflow\'s API instead',

@@ -13,7 +13,7 @@ import { NON_ROOT_ID, resourceValues, restrictedContainerSecurityContext } from 
 import { AwsSecretStore } from '../../constructs/external-secrets/cluster-secret-store';
 import { SecretStoreGuard } from '../../constructs/external-secrets/store-guard';
 import { EXTERNAL_SECRETS_CHART } from '../../constructs/versions';
-import { grantStatements } from '../core/buckets';
+import { grantStatements, keyThroughService } from '../core/buckets';
 import { guardStackAgainstClashes } from '../core/clashes';
 import { ISecretDelivery } from '../core/platform';
 import { PodIdentityRole } from '../core/pod-identity';
@@ -174,13 +174,7 @@ export class ExternalSecrets extends Construct implements ISecretDelivery {
     const statements = [new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn],
     })];
-    if (secret.encryptionKey) {
-      statements.push(new iam.PolicyStatement({
-        actions: ['kms:Decrypt'],
-        resources: [secret.encryptionKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
-      }));
-    }
+    if (secret.encryptionKey) statements.push(keyThroughService('secretsmanager', this, secret.encryptionKey, ['kms:Decrypt']));
     return grantStatements(this.storeOf(namespace).role, statements);
   }
 
