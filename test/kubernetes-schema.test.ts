@@ -4,7 +4,8 @@ import * as cdk8s from 'cdk8s';
 import { parse } from 'yaml';
 import { AwsSecretStore, EXTERNAL_SECRETS_CHART, findClashes, InferenceService, ModelFormat, StackProfile } from '../lib';
 import { standaloneCharts, stackObjects } from './support/objects';
-import { podRequests, podSpecsOf, restrictedViolations } from './support/pod-security';
+import { podsOf, totalRequests } from '../scripts/cost/pods';
+import { podSpecsOf, restrictedViolations } from './support/pod-security';
 import { PROFILES } from './support/synth';
 import { ROOT, validateKubernetes } from './support/tools';
 
@@ -43,30 +44,21 @@ describe('Kubernetes objects validate strictly against Kubernetes 1.35 and the v
   test('all DEVELOPMENT pods together request at most 2 vCPU and 4 GiB, and every container requests both', () => {
     const dev = perProfile[PROFILES.indexOf(StackProfile.DEVELOPMENT)];
     const objects = [...dev.manifests, ...dev.charts].map(o => o.object);
-    // Dagster's run pods are not in any manifest: the run launcher creates up to max_concurrent_runs
-    // of them, with the resources in dagster.yaml. They count as if all were running.
-    const dagster = parse(objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'dagster-instance').data['dagster.yaml']);
-    const runPod = { kind: 'Pod', metadata: { name: 'dagster-run' }, spec: { containers: [{ name: 'run', resources: dagster.run_launcher.config.resources }] } };
-    const runPods = Array.from({ length: dagster.run_coordinator.config.max_concurrent_runs }, () => runPod);
-    expect(runPods.length).toBeGreaterThanOrEqual(1);
     // The reference stack declares no model; the budget holds one, as KServe's controller makes its
-    // pod with the stack's defaults: the model server with the model's requests, and the agent with
-    // those of the `agent` section of inferenceservice-config (test_kserve_controller.py checks both
-    // against the pods the real controller creates). The storage initializer runs before them.
+    // pod: the model server with the model's requests, the agent with those of the `agent` section of
+    // inferenceservice-config (test_kserve_controller.py checks both against the pods the real
+    // controller creates). Dagster's run pods count as if all max_concurrent_runs were running.
     const isvc = new InferenceService(new cdk8s.Chart(new cdk8s.App(), 'One'), 'Model', {
       name: 'one', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/one', storageContainerName: 's3-models',
       logger: { mode: 'all' as any, url: 's3://logs/payload-logs', path: 'predictions' },
     }).resource.toJson();
-    const config = objects.find(o => o.kind === 'ConfigMap' && o.metadata.name === 'inferenceservice-config');
-    const agent = JSON.parse(config.data.agent);
-    const model = [{ kind: 'Pod', metadata: { name: 'one-predictor' }, spec: { containers: [
-      { name: 'kserve-container', resources: isvc.spec.predictor.model.resources },
-      { name: 'agent', resources: { requests: { cpu: agent.cpuRequest, memory: agent.memoryRequest } } },
-    ] } }];
+    const { pods, unrequested } = podsOf([...objects, isvc]);
+    expect(pods.filter(p => p.owner === 'Dagster run').length).toBeGreaterThanOrEqual(1);
+    expect(pods.filter(p => p.owner === 'InferenceService/one')).toHaveLength(1);
     // Helm hooks (cert-manager's startupapicheck) run once while a release installs, then are gone.
-    const lasting = objects.filter(o => !o.metadata.annotations?.['helm.sh/hook']);
-    expect(objects.filter(o => !lasting.includes(o) && o.kind === 'Job').map(o => o.metadata.name)).toEqual(['cert-manager-startupapicheck']);
-    const total = podRequests([...lasting, ...runPods, ...model]);
+    expect(objects.filter(o => o.metadata.annotations?.['helm.sh/hook'] && o.kind === 'Job').map(o => o.metadata.name)).toEqual(['cert-manager-startupapicheck']);
+    expect(pods.map(p => p.owner)).not.toContain('Job/cert-manager-startupapicheck');
+    const total = { ...totalRequests(pods), unrequested };
     expect(total.unrequested).toEqual([]);
     expect(total.cpu).toBeGreaterThan(0);
     expect(total.cpu).toBeLessThanOrEqual(2);

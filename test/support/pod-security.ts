@@ -49,29 +49,3 @@ export function quantity(value: string | number): number {
   if (!match || !(match[2] in UNITS)) throw new Error(`not a quantity: ${value}`);
   return Number(match[1]) * UNITS[match[2]];
 }
-
-/**
- * What the scheduler reserves for the workloads among `objects`: per pod the larger of its
- * containers' sum and its largest init container (they run before, not beside), times replicas.
- */
-export function podRequests(objects: any[]): { cpu: number; memoryGiB: number; unrequested: string[] } {
-  let cpu = 0;
-  let memory = 0;
-  const unrequested: string[] = [];
-  for (const object of objects) {
-    for (const pod of podSpecsOf(object)) {
-      const request = (containers: any[], key: string) => containers.map(c => {
-        const value = c.resources?.requests?.[key];
-        if (value === undefined) unrequested.push(`${object.kind}/${object.metadata.name} ${c.name}: no ${key} request`);
-        return quantity(value ?? 0);
-      });
-      const replicas = object.spec?.replicas ?? 1;
-      for (const [key, add] of [['cpu', (v: number) => { cpu += v; }], ['memory', (v: number) => { memory += v; }]] as const) {
-        const main = request(pod.containers, key).reduce((a, b) => a + b, 0);
-        const init = Math.max(0, ...request(pod.initContainers ?? [], key));
-        add(Math.max(main, init) * replicas);
-      }
-    }
-  }
-  return { cpu, memoryGiB: memory / 2 ** 30, unrequested };
-}
