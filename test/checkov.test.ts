@@ -16,6 +16,7 @@ const PINNED = [
   'CKV_AWS_116 ^AWS::Lambda::Function\\.PlatformClusterKubectlProvider',
   'CKV_AWS_173 ^AWS::Lambda::Function\\.PlatformClusterKubectlProvider',
   'CKV_AWS_118 ^AWS::RDS::DBInstance\\.(Mlflow|Dagster)Database in ^development\\.',
+  'CKV_AWS_88 ^AWS::EC2::Instance\\.PlatformVpcpublicSubnet\\d+NatInstance in ^development\\.',
   'CKV_AWS_157 ^AWS::RDS::DBInstance\\.(Mlflow|Dagster)Database in ^development\\.',
   'CKV_AWS_18 ^AWS::S3::Bucket\\.DvcRemoteAccessLogs',
   'CKV_AWS_21 ^AWS::S3::Bucket\\.DvcRemoteAccessLogs',

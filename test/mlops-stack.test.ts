@@ -12,8 +12,9 @@ const dev = synthReference(StackProfile.DEVELOPMENT);
 const prod = synthReference(StackProfile.PRODUCTION);
 
 describe('profiles set the cost and availability defaults', () => {
-  test('DEVELOPMENT runs one NAT gateway', () => {
-    dev.template.resourceCountIs('AWS::EC2::NatGateway', 1);
+  test('DEVELOPMENT runs one NAT instance and no gateway (test/nat.test.ts)', () => {
+    dev.template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    dev.template.resourceCountIs('AWS::EC2::Instance', 1);
   });
 
   test('PRODUCTION runs one NAT gateway per AZ', () => {

@@ -60,6 +60,9 @@ const DEVELOPMENT_ONLY = [
   'MlopsStack/Feast/OnlineStore :: AwsSolutions::AwsSolutions-AEC4',
   'MlopsStack/Dagster/Database/Resource :: AwsSolutions::AwsSolutions-RDS10',
   'MlopsStack/Dagster/Database/Resource :: AwsSolutions::AwsSolutions-RDS3',
+  // The NAT instance in place of a gateway (lib/platform/nat.ts).
+  'MlopsStack/Platform/Vpc/publicSubnet1/NatInstance/Resource :: AwsSolutions::AwsSolutions-EC28',
+  'MlopsStack/Platform/Vpc/publicSubnet1/NatInstance/Resource :: AwsSolutions::AwsSolutions-EC29',
 ];
 
 // Enhanced Monitoring (PRODUCTION only) runs with the AWS managed role policy RDS documents.

@@ -6,8 +6,10 @@ export { resolveProfile, StackProfile } from '../../constructs/core/profile';
 
 /** The cost and availability defaults a `StackProfile` implies. */
 export interface ProfileDefaults {
-  /** NAT gateways in the VPC; `undefined` means one per availability zone. */
+  /** NAT gateways (or instances) in the VPC; `undefined` means one per availability zone. */
   readonly natGateways?: number;
+  /** Instance type of NAT instances in place of NAT gateways; `undefined` means gateways (lib/platform/nat.ts). */
+  readonly natInstanceType?: string;
   /** Availability zones the VPC spans. */
   readonly maxAzs: number;
   /** Retention of VPC flow logs and other operational logs. */
@@ -37,6 +39,8 @@ export interface DatabaseDefaults {
 const DEFAULTS: Record<StackProfile, ProfileDefaults> = {
   [StackProfile.DEVELOPMENT]: {
     natGateways: 1,
+    // USD 3 a month against 33 for a gateway; the trade-off is in lib/platform/nat.ts.
+    natInstanceType: 't4g.nano',
     maxAzs: 2,
     logRetention: RetentionDays.ONE_MONTH,
     deletionProtection: false,

@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../../constructs/versions';
+import { completeNatInstances, natInstanceProvider } from './nat';
 import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
 import { createDataKey } from '../core/buckets';
 import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding, wildcardFinding } from '../core/nag';
@@ -78,7 +79,7 @@ export class MlopsCluster extends Construct {
         `allowed: ${Object.keys(SUPPORTED_VERSIONS).join(', ')} (the versions whose kubectl layer this library ships)`);
     }
 
-    this.vpc = props.vpc ?? this.createVpc(defaults.maxAzs, defaults.natGateways, defaults.logRetention);
+    this.vpc = props.vpc ?? this.createVpc(defaults.maxAzs, defaults.natGateways, defaults.natInstanceType, defaults.logRetention);
 
     this.secretsKey = new kms.Key(this, 'SecretsKey', {
       description: 'Envelope encryption of Kubernetes Secrets of the MLOps cluster',
@@ -173,16 +174,19 @@ export class MlopsCluster extends Construct {
       'CloudFormation-Validate::W9009');
   }
 
-  private createVpc(maxAzs: number, natGateways: number | undefined, retention: logs.RetentionDays): ec2.Vpc {
+  private createVpc(maxAzs: number, natGateways: number | undefined, natInstanceType: string | undefined, retention: logs.RetentionDays): ec2.Vpc {
+    const natInstances = natInstanceType ? natInstanceProvider(natInstanceType) : undefined;
     const vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs,
       natGateways,
+      natGatewayProvider: natInstances,
       subnetConfiguration: [
         { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
         // Large private subnets: Auto Mode gives every pod a VPC address.
         { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 19 },
       ],
     });
+    if (natInstances) completeNatInstances(natInstances, vpc);
     // Flow logs show who talked to whom; they are encrypted with a key of the stack's own, usable
     // only by CloudWatch Logs for this account's log groups in this region.
     const flowLogKey = createDataKey(this, 'FlowLogsKey', `Encryption of the VPC flow logs of ${this.node.path}`);

@@ -58,10 +58,12 @@ export function estimateCost(template: any, objects: any[], assumptions: Assumpt
   for (const instance of ofType('AWS::EC2::Instance')) {
     const type = instance.InstanceType;
     const volume = (instance.BlockDeviceMappings ?? []).reduce((s: number, b: any) => s + Number(b.Ebs?.VolumeSize ?? 0), 0) || 8;
-    add(`EC2 instance ${type}`, `${HOURS_PER_MONTH} h x ${priceOf(EC2, type, 'instance type').perHour} + ${volume} GiB gp3`,
+    add(`EC2 instance (${type})`, `${HOURS_PER_MONTH} h x ${priceOf(EC2, type, 'instance type').perHour} + ${volume} GiB gp3`,
       hourly(1, EC2[type].perHour) + volume * PRICES.ebsGp3PerGiBMonth);
   }
-  const ips = ofType('AWS::EC2::EIP').length;
+  // Elastic IPs, and the addresses instances take on launch (a NAT instance's).
+  const ips = ofType('AWS::EC2::EIP').length + ofType('AWS::EC2::Instance')
+    .filter(i => (i.NetworkInterfaces ?? []).some((n: any) => n.AssociatePublicIpAddress === true)).length;
   add('Public IPv4 addresses', `${ips} x ${HOURS_PER_MONTH} h x ${PRICES.publicIpv4PerHour}`, hourly(ips, PRICES.publicIpv4PerHour));
 
   for (const db of ofType('AWS::RDS::DBInstance')) {

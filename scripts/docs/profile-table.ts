@@ -36,7 +36,9 @@ function column(profile: StackProfile): Record<string, string> {
   const replicas = (min: number, max: number) => (min === max ? plural(min, 'replica') : `${min}-${max} replicas`);
   return {
     'availability zones': production ? `${p.maxAzs} (needs \`env\` with account and region; an environment-agnostic stack gets 2)` : String(p.maxAzs),
-    'NAT gateways': p.natGateways === undefined ? 'one per AZ' : String(p.natGateways),
+    'NAT': p.natInstanceType
+      ? `${plural(p.natGateways ?? p.maxAzs, 'NAT instance')} (\`${p.natInstanceType}\`, lib/platform/nat.ts)`
+      : p.natGateways === undefined ? 'one NAT gateway per AZ' : plural(p.natGateways, 'NAT gateway'),
     'flow-log and log retention': days(p.logRetention),
     'noncurrent object versions kept (DVC)': days(DVC_NONCURRENT_VERSION_DAYS),
     'deletion protection of databases': p.deletionProtection ? 'on' : 'off',
