@@ -82,9 +82,14 @@ las_install() {
   las_log "built in $((SECONDS - start)) s"
 }
 
-# A port the kernel just handed out, so two runs on one machine never pick the same one.
+# A port the kernel just handed out, so two runs on one machine never pick the same one; inside the
+# contract tests, one of the session's own range (test/contract/ports.py).
 las_free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  if [ -n "${CONTRACT_PORT_RANGE:-}" ]; then
+    python3 "$LAS_ROOT/test/contract/ports.py"
+  else
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+  fi
 }
 
 las_spawn() {

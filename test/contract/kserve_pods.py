@@ -14,9 +14,12 @@ The substitutions are the harness's, each named where it is made: a local folder
 `/mnt/models` volume, loopback ports for the pod's, moto's key pair where EKS Pod Identity would
 give credentials, and moto's endpoint where the pod would reach AWS S3.
 """
+import contextlib
+import fcntl
 import json
 import os
 import subprocess
+import tempfile
 import time
 
 import identity
@@ -117,6 +120,16 @@ def runtime_env(pod, kserve_src):
     # The image installs the runtime package; here it is imported from KServe's source at the tag.
     return clean_env({**env_of(container(pod, 'kserve-container')),
                       'PYTHONPATH': os.path.join(kserve_src, 'python', 'sklearnserver'), 'PYTHONDONTWRITEBYTECODE': '1'})
+
+
+@contextlib.contextmanager
+def one_agent_at_a_time():
+    """Held while an agent runs. The agent also listens on a fixed abstract unix socket
+    (`@/kserve/agent.sock`, cmd/agent/main.go), one per network namespace, so agents of the two
+    contract sessions (scripts/contract/run.sh) must take turns; CONTRACT_LOCKS is their shared folder."""
+    with open(os.path.join(os.environ.get('CONTRACT_LOCKS', tempfile.gettempdir()), 'kserve-agent.lock'), 'a') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def agent_argv(pod, component_port, agent_port, marshaller_port, batch_interval=None):

@@ -12,7 +12,6 @@ executables come from (the pinned release's virtualenv).
 import contextlib
 import copy
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ import requests
 
 import k8s
 import identity
+from ports import free_port  # noqa: F401 (tests call pods.free_port)
 
 CONTRACT_BIN = os.path.dirname(sys.executable)
 
@@ -34,10 +34,6 @@ _MEASURE = ('import json, resource, subprocess, sys, time\n'
             'sys.exit(code)\n')
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 class PodSpec(dict):

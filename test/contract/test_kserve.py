@@ -205,22 +205,24 @@ def _run_agent(pod, model_server, emulator_env, requests_to_send, batch):
     argv = kp.agent_argv(pod, model_server['port'], agent_port, marshaller_port, batch_interval=batch)
     env = kp.agent_env(pod, model_server['port'], emulator_env)
     log = tempfile.NamedTemporaryFile(prefix='contract-agent-', suffix='.log', delete=False)
-    proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        isvc = kp.flag_value(argv, '--inference-service')
-        url = f'http://127.0.0.1:{agent_port}/v1/models/{isvc}:predict'
-        wait_until_ready(proc, log.name, lambda: requests.get(f'http://127.0.0.1:{agent_port}/', timeout=1,
-                                                              headers={'User-Agent': 'kube-probe/1.35'}) is not None, timeout=30)
-        session = requests.Session()
-        for body in requests_to_send:
-            assert session.post(url, json=body, timeout=10).status_code == 200
-        # Past one batch interval the agent writes what it holds.
-        time.sleep(float(batch.rstrip('s')) + 3)
-        return env, open(log.name).read()
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(40)
-        os.unlink(log.name)
+    with kp.one_agent_at_a_time():
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            isvc = kp.flag_value(argv, '--inference-service')
+            url = f'http://127.0.0.1:{agent_port}/v1/models/{isvc}:predict'
+            wait_until_ready(proc, log.name, lambda: requests.get(f'http://127.0.0.1:{agent_port}/', timeout=1,
+                                                                  headers={'User-Agent': 'kube-probe/1.35'}) is not None, timeout=30)
+            session = requests.Session()
+            for body in requests_to_send:
+                assert session.post(url, json=body, timeout=10).status_code == 200
+            # Past one batch interval the agent writes what it holds.
+            time.sleep(float(batch.rstrip('s')) + 3)
+            return env, open(log.name).read()
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, 15)
+            proc.wait(40)
+            os.unlink(log.name)
 
 
 def test_the_payload_logger_writes_every_prediction_under_the_stacks_prefix(agent_binary, manifest, model_server, trained, services, emulator_env):
