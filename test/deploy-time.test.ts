@@ -27,7 +27,8 @@ describe.each(PROFILES)('%s: the first deploy', profile => {
     // KServe's chain of two Helm releases with pods are what stands between 8 and 5.
     expect(end - clusterDone).toBeLessThanOrEqual(8);
     expect(end - clusterDone).toBeGreaterThanOrEqual(5);
-    const afterCluster = criticalPath(plan).slice(criticalPath(plan).indexOf(clusterId) + 1).map(short);
+    const path = criticalPath(plan);
+    const afterCluster = path.slice(path.indexOf(clusterId) + 1).map(short);
     expect(afterCluster).toEqual([
       'PlatformClusterKubectlProviderHandlerServiceRoleDefaultPolicy', 'PlatformClusterKubectlProviderHandler',
       'PlatformClusterKubectlProviderframeworkonEventServiceRoleDefaultPolicy', 'PlatformClusterKubectlProviderframeworkonEvent',

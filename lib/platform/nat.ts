@@ -14,7 +14,7 @@ import { acknowledgeAt, awsSolutions } from '../core/nag';
 export function natInstanceProvider(instanceType: string): ec2.NatInstanceProviderV2 {
   return ec2.NatProvider.instanceV2({
     instanceType: new ec2.InstanceType(instanceType),
-    // Nothing reaches it from outside; the VPC's own traffic is admitted by admitVpcTraffic.
+    // Nothing reaches it from outside; the private subnets' traffic is admitted by completeNatInstances.
     defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
     associatePublicIpAddress: true,
     // Standard credits: a busy month throttles it instead of billing unlimited-mode surplus.

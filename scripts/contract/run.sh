@@ -34,7 +34,7 @@ session() {
   export CONTRACT_PORT_RANGE=$2 CONTRACT_PORT_STATE=$out/$1.port
   shift 2
   mkdir -p "$dir/tmp" && chmod 755 "$dir" "$dir/tmp"
-  # The tests read them too (scripts/contract/*.ts they run render with the same endpoints).
+  # Exported, not only passed to render.ts: tests run scripts/contract/*.ts that read the same endpoints.
   CONTRACT_S3_PORT=$(free_port) CONTRACT_POSTGRES_PORT=$(free_port) CONTRACT_REDIS_PORT=$(free_port)
   export CONTRACT_S3_PORT CONTRACT_POSTGRES_PORT CONTRACT_REDIS_PORT TMPDIR=$dir/tmp CONTRACT_MANIFESTS=$dir
   node -r ./scripts/register.js scripts/contract/render.ts "$dir"

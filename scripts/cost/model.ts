@@ -45,21 +45,21 @@ export function estimateCost(template: any, objects: any[], assumptions: Assumpt
   const { pods, unrequested } = podsOf(objects);
   const nodes = cheapestNodes(objects, pods, assumptions);
   const total = totalRequests(pods);
-  const perNode = EC2[nodes.type].perHour + autoModeFeePerHour(nodes.type);
+  const node = nodeMonthly(nodes.type, assumptions);
   add(`Nodes (${nodes.count} x ${nodes.type}, Auto Mode fee included)`,
     `${pods.length} pods request ${total.cpu.toFixed(2)} vCPU / ${total.memoryGiB.toFixed(2)} GiB; ${nodes.count} x (${EC2[nodes.type].perHour} + ${money(autoModeFeePerHour(nodes.type))}) x ${HOURS_PER_MONTH} h`,
-    hourly(nodes.count, perNode));
-  add('Node volumes (gp3)', `${nodes.count} x ${assumptions.nodeVolumeGiB} GiB x ${PRICES.ebsGp3PerGiBMonth}`,
-    nodes.count * assumptions.nodeVolumeGiB * PRICES.ebsGp3PerGiBMonth);
+    nodes.count * node.instance);
+  add('Node volumes (gp3)', `${nodes.count} x ${assumptions.nodeVolumeGiB} GiB x ${PRICES.ebsGp3PerGiBMonth}`, nodes.count * node.volume);
 
   const nat = ofType('AWS::EC2::NatGateway').length;
   add('NAT gateways', `${nat} x ${HOURS_PER_MONTH} h x ${PRICES.natGatewayPerHour} + ${assumptions.natTrafficGiB} GiB x ${PRICES.natGatewayPerGiB}`,
     hourly(nat, PRICES.natGatewayPerHour) + (nat > 0 ? assumptions.natTrafficGiB * PRICES.natGatewayPerGiB : 0));
   for (const instance of ofType('AWS::EC2::Instance')) {
     const type = instance.InstanceType;
+    const { perHour } = priceOf(EC2, type, 'instance type');
     const volume = (instance.BlockDeviceMappings ?? []).reduce((s: number, b: any) => s + Number(b.Ebs?.VolumeSize ?? 0), 0) || 8;
-    add(`EC2 instance (${type})`, `${HOURS_PER_MONTH} h x ${priceOf(EC2, type, 'instance type').perHour} + ${volume} GiB gp3`,
-      hourly(1, EC2[type].perHour) + volume * PRICES.ebsGp3PerGiBMonth);
+    add(`EC2 instance (${type})`, `${HOURS_PER_MONTH} h x ${perHour} + ${volume} GiB gp3`,
+      hourly(1, perHour) + volume * PRICES.ebsGp3PerGiBMonth);
   }
   // Elastic IPs, and the addresses instances take on launch (a NAT instance's).
   const ips = ofType('AWS::EC2::EIP').length + ofType('AWS::EC2::Instance')
@@ -121,11 +121,19 @@ function cheapestNodes(objects: any[], pods: PodRequest[], assumptions: Assumpti
   if (pools.length === 0) throw new Error('cost model: no NodePool among the objects; the pods have nowhere to run');
   const candidates = pools.flatMap(admittedTypes).flatMap(type => {
     const count = pack(pods, EC2[type], assumptions.maxPodsPerNode);
-    const perHour = EC2[type].perHour + autoModeFeePerHour(type);
-    return count === undefined ? [] : [{ type, count, monthly: count * (perHour * HOURS_PER_MONTH + assumptions.nodeVolumeGiB * PRICES.ebsGp3PerGiBMonth) }];
+    const { instance, volume } = nodeMonthly(type, assumptions);
+    return count === undefined ? [] : [{ type, count, monthly: count * (instance + volume) }];
   });
   if (candidates.length === 0) throw new Error('cost model: a pod fits on no instance type the NodePools admit');
   return candidates.reduce((a, b) => (b.monthly < a.monthly ? b : a));
+}
+
+/** One node of `type` a month: the instance with Auto Mode's fee, and its volume. */
+function nodeMonthly(type: string, assumptions: Assumptions): { instance: number; volume: number } {
+  return {
+    instance: (EC2[type].perHour + autoModeFeePerHour(type)) * HOURS_PER_MONTH,
+    volume: assumptions.nodeVolumeGiB * PRICES.ebsGp3PerGiBMonth,
+  };
 }
 
 /** CloudWatch Logs: what the log groups take in, and keep for their retention. */

@@ -42,16 +42,17 @@ export function dependenciesOf(resource: any, ids: Set<string>): Set<string> {
     if (Array.isArray(value)) { value.forEach(walk); return; }
     if (value === null || typeof value !== 'object') return;
     for (const [key, inner] of Object.entries(value)) {
-      if (key === 'Ref' && typeof inner === 'string' && ids.has(inner)) found.add(inner);
+      if (key === 'Ref' && typeof inner === 'string') found.add(inner);
       else if (key === 'Fn::GetAtt') found.add(Array.isArray(inner) ? inner[0] : String(inner).split('.')[0]);
       else if (key === 'Fn::Sub') {
         const text = Array.isArray(inner) ? inner[0] : inner;
-        for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}/g)) if (ids.has(m[1])) found.add(m[1]);
+        for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z]+)?\}/g)) found.add(m[1]);
         if (Array.isArray(inner)) walk(inner[1]);
       } else walk(inner);
     }
   };
   walk(resource.Properties ?? {});
+  // Pseudo parameters (AWS::Region) and template parameters are not resources.
   return new Set([...found].filter(id => ids.has(id)));
 }
 
