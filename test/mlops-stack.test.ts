@@ -53,9 +53,9 @@ describe('the EKS cluster', () => {
   test('makes nobody cluster-admin implicitly: not the CloudFormation role, only the kubectl provider and adminRoleArn', () => {
     template.hasResourceProperties('AWS::EKS::Cluster', { AccessConfig: { BootstrapClusterCreatorAdminPermissions: false } });
     const entries = Object.values(template.findResources('AWS::EKS::AccessEntry')) as any[];
-    // The kubectl provider's role only (no adminRoleArn in this stack).
+    // The kubectl handler's role only (no adminRoleArn in this stack; lib/platform/kubectl-access.ts).
     expect(entries).toHaveLength(1);
-    expect(JSON.stringify(entries[0].Properties.PrincipalArn)).toMatch(/KubectlProvider/);
+    expect(JSON.stringify(entries[0].Properties.PrincipalArn)).toMatch(/KubectlAccessHandlerRole/);
   });
 
   test('enforces NetworkPolicy on every node workloads can land on', () => {

@@ -8,10 +8,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../../constructs/versions';
+import { KubectlAccess } from './kubectl-access';
 import { completeNatInstances, natInstanceProvider } from './nat';
 import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
 import { createDataKey } from '../core/buckets';
-import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding, wildcardFinding } from '../core/nag';
+import { acknowledgeAt, awsSolutions, constructAt, managedPolicyFinding, wildcardFinding } from '../core/nag';
 import { profileDefaults, resolveProfile, StackProfile } from '../core/profile';
 
 /** Properties of an `MlopsCluster`. */
@@ -87,6 +88,7 @@ export class MlopsCluster extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    const kubectl = new KubectlAccess(this, 'KubectlAccess', this.vpc);
     this.cluster = new eks.Cluster(this, 'Cluster', {
       version,
       vpc: this.vpc,
@@ -107,8 +109,9 @@ export class MlopsCluster extends Construct {
         eks.ClusterLoggingTypes.CONTROLLER_MANAGER,
         eks.ClusterLoggingTypes.SCHEDULER,
       ],
-      kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer') },
+      kubectlProviderOptions: { kubectlLayer: new KubectlV35Layer(this, 'KubectlLayer'), ...kubectl.providerOptions() },
     });
+    kubectl.connect(this.cluster);
 
     this.acknowledgeFindings();
 
@@ -149,16 +152,6 @@ export class MlopsCluster extends Construct {
       'EKS Auto Mode nodes need the AWS managed worker-node and ECR read-only policies (EKS user guide, "Auto Mode node IAM role")',
       managedPolicyFinding('AmazonEKSWorkerNodePolicy'), managedPolicyFinding('AmazonEC2ContainerRegistryReadOnly'));
     const provider = 'KubectlProvider';
-    acknowledgeAt(cluster, `${provider}/Handler/ServiceRole/Resource`,
-      'Role of the aws-eks-v2 kubectl handler Lambda (created by aws-cdk-lib): it runs in the VPC to reach the private API endpoint and pulls the kubectl/Helm layer, which these AWS managed policies cover',
-      managedPolicyFinding('service-role/AWSLambdaBasicExecutionRole'),
-      managedPolicyFinding('service-role/AWSLambdaVPCAccessExecutionRole'),
-      managedPolicyFinding('AmazonEC2ContainerRegistryReadOnly'),
-      awsSolutions(`IAM4[Policy::${JSON.stringify({ 'Fn::If': [
-        logicalIdAt(cluster, `${provider}/Handler/HasEcrPublic`),
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/AmazonElasticContainerRegistryPublicReadOnly']] },
-        { Ref: 'AWS::NoValue' },
-      ] })}]`));
     acknowledgeAt(cluster, `${provider}/Handler/Resource`,
       'The kubectl handler runtime is pinned by aws-cdk-lib to the runtime its bundled handler is built and tested for; it moves with aws-cdk-lib upgrades',
       awsSolutions('L1'));
