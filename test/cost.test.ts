@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { StackProfile } from '../lib';
 import { DEFAULT_ASSUMPTIONS, withOverrides } from '../scripts/cost/assumptions';
 import { costSection, estimates, README, readmeCostSection } from '../scripts/cost/cost';
-import { estimateCost } from '../scripts/cost/model';
+import { estimateCost, nodeVolumeGiB } from '../scripts/cost/model';
 import { admittedTypes, allocatable, pack } from '../scripts/cost/nodes';
 import { EC2 } from '../scripts/cost/prices';
 import { podsOf } from '../scripts/cost/pods';
@@ -76,6 +76,18 @@ describe('the model', () => {
     expect(pods.filter(p => p.owner === 'InferenceService/churn')).toEqual([{ owner: 'InferenceService/churn', cpu: 0.2, memoryGiB: (256 + 100) / 1024 }]);
     expect(pods.filter(p => p.owner === 'Dagster run')).toHaveLength(1);
     expect(pods.filter(p => p.owner === 'Job/cert-manager-startupapicheck')).toEqual([]);
+  });
+
+  test('a node\'s volume is its NodeClass\'s: 40 GiB in DEVELOPMENT, 80 in PRODUCTION, Auto Mode\'s 80 when unset', () => {
+    expect(nodeVolumeGiB(objects, nodePool)).toBe(40);
+    expect(line(dev, /^Node volumes/)!.basis).toBe(`${dev.nodes.count} x 40 GiB x 0.08`);
+    expect(line(prod, /^Node volumes/)!.basis).toBe(`${prod.nodes.count} x 80 GiB x 0.08`);
+    const withClass = (spec: any) => objects.map(o => (o.kind === 'NodeClass' ? { ...o, spec } : o));
+    expect(nodeVolumeGiB(withClass({}), nodePool)).toBe(80);
+    expect(() => nodeVolumeGiB(withClass({ ephemeralStorage: { size: '100G' } }), nodePool))
+      .toThrow('cost model: NodeClass mlops: ephemeralStorage.size 100G is not in Gi');
+    expect(() => nodeVolumeGiB(objects.filter(o => o.kind !== 'NodeClass'), nodePool))
+      .toThrow('cost model: NodePool mlops names NodeClass mlops, which the stack does not apply');
   });
 
   test('Multi-AZ bills the standby, and a price the table lacks fails naming the table', () => {

@@ -81,6 +81,10 @@ describe('the EKS cluster', () => {
     expect(byKind.NodePool.spec.template.spec).toMatchObject({ expireAfter: '336h', terminationGracePeriod: '24h0m0s' });
     expect(byKind.NodePool.spec.disruption).toEqual({ consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '30s', budgets: [{ nodes: '10%' }] });
     expect(byKind.NodeClass.spec.securityGroupSelectorTerms).toEqual([{ id: expect.stringMatching(/ClusterSecurityGroupId/) }]);
+    // Half of Auto Mode's default in DEVELOPMENT (what the cost model bills; lib/core/profile.ts).
+    expect(byKind.NodeClass.spec.ephemeralStorage).toEqual({ size: '40Gi' });
+    const prodClass = KubernetesManifests.fromStack(prod.stack).find(o => o.logicalId.startsWith('PlatformClusterNodes') && o.object.kind === 'NodeClass')!;
+    expect(prodClass.object.spec.ephemeralStorage).toEqual({ size: '80Gi' });
     // Pod addresses come only from the private subnets, which the ingress allow-lists rely on.
     const privateSubnets = Object.entries(template.findResources('AWS::EC2::Subnet'))
       .filter(([id]) => id.includes('private')).map(([id]) => ({ id: `\${Ref:${id}}` }));

@@ -125,6 +125,7 @@ export class MlopsCluster extends Construct {
         nodeRoleName: nodeRole.roleName,
         subnetIds: this.vpc.selectSubnets(POD_SUBNETS).subnetIds,
         securityGroupId: this.cluster.clusterSecurityGroupId,
+        volumeGiB: defaults.nodeVolumeGiB,
       }).toJson(),
       overwrite: true,
     });

@@ -19,6 +19,8 @@ export interface AutoModeNodesProps {
   readonly subnetIds: string[];
   /** Security group of the nodes (the cluster security group, as for the built-in pools). */
   readonly securityGroupId: string;
+  /** Size of each node's volume, GiB (the profile's `nodeVolumeGiB`). */
+  readonly volumeGiB: number;
 }
 
 /**
@@ -51,6 +53,7 @@ export function autoModeNodesChart(props: AutoModeNodesProps): Chart {
       securityGroupSelectorTerms: [{ id: props.securityGroupId }],
       networkPolicy: 'DefaultAllow',
       networkPolicyEventLogs: 'Disabled',
+      ephemeralStorage: { size: `${props.volumeGiB}Gi` },
     },
   });
   new ApiObject(chart, 'NodePool', {

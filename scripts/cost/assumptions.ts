@@ -18,8 +18,6 @@ export interface Assumptions {
   readonly albLcus: number;
   /** Pods per node the kubelet reserves memory for (Auto Mode's prefix delegation allows 110). */
   readonly maxPodsPerNode: number;
-  /** Size of each Auto Mode node's volume, GiB (the NodeClass's `ephemeralStorage`, default 80). */
-  readonly nodeVolumeGiB: number;
 }
 
 export const DEFAULT_ASSUMPTIONS: Assumptions = {
@@ -31,7 +29,6 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   imageGiB: 1,
   albLcus: 1,
   maxPodsPerNode: 110,
-  nodeVolumeGiB: 80,
 };
 
 /** `DEFAULT_ASSUMPTIONS` with `name=value` overrides (`controlPlaneLogGiB.audit=10` for one log type). */

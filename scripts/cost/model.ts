@@ -45,11 +45,11 @@ export function estimateCost(template: any, objects: any[], assumptions: Assumpt
   const { pods, unrequested } = podsOf(objects);
   const nodes = cheapestNodes(objects, pods, assumptions);
   const total = totalRequests(pods);
-  const node = nodeMonthly(nodes.type, assumptions);
+  const node = nodeMonthly(nodes.type, nodes.volumeGiB);
   add(`Nodes (${nodes.count} x ${nodes.type}, Auto Mode fee included)`,
     `${pods.length} pods request ${total.cpu.toFixed(2)} vCPU / ${total.memoryGiB.toFixed(2)} GiB; ${nodes.count} x (${EC2[nodes.type].perHour} + ${money(autoModeFeePerHour(nodes.type))}) x ${HOURS_PER_MONTH} h`,
     nodes.count * node.instance);
-  add('Node volumes (gp3)', `${nodes.count} x ${assumptions.nodeVolumeGiB} GiB x ${PRICES.ebsGp3PerGiBMonth}`, nodes.count * node.volume);
+  add('Node volumes (gp3)', `${nodes.count} x ${nodes.volumeGiB} GiB x ${PRICES.ebsGp3PerGiBMonth}`, nodes.count * node.volume);
 
   const nat = ofType('AWS::EC2::NatGateway').length;
   add('NAT gateways', `${nat} x ${HOURS_PER_MONTH} h x ${PRICES.natGatewayPerHour} + ${assumptions.natTrafficGiB} GiB x ${PRICES.natGatewayPerGiB}`,
@@ -116,24 +116,38 @@ export function estimateCost(template: any, objects: any[], assumptions: Assumpt
 }
 
 /** The cheapest way to run the pods on one type the stack's NodePools admit. */
-function cheapestNodes(objects: any[], pods: PodRequest[], assumptions: Assumptions): { type: string; count: number } {
+function cheapestNodes(objects: any[], pods: PodRequest[], assumptions: Assumptions): { type: string; count: number; volumeGiB: number } {
   const pools = objects.filter(o => o.kind === 'NodePool');
   if (pools.length === 0) throw new Error('cost model: no NodePool among the objects; the pods have nowhere to run');
-  const candidates = pools.flatMap(admittedTypes).flatMap(type => {
-    const count = pack(pods, EC2[type], assumptions.maxPodsPerNode);
-    const { instance, volume } = nodeMonthly(type, assumptions);
-    return count === undefined ? [] : [{ type, count, monthly: count * (instance + volume) }];
+  const candidates = pools.flatMap(pool => {
+    const volumeGiB = nodeVolumeGiB(objects, pool);
+    return admittedTypes(pool).flatMap(type => {
+      const count = pack(pods, EC2[type], assumptions.maxPodsPerNode);
+      const { instance, volume } = nodeMonthly(type, volumeGiB);
+      return count === undefined ? [] : [{ type, count, volumeGiB, monthly: count * (instance + volume) }];
+    });
   });
   if (candidates.length === 0) throw new Error('cost model: a pod fits on no instance type the NodePools admit');
   return candidates.reduce((a, b) => (b.monthly < a.monthly ? b : a));
 }
 
-/** One node of `type` a month: the instance with Auto Mode's fee, and its volume. */
-function nodeMonthly(type: string, assumptions: Assumptions): { instance: number; volume: number } {
+/** One node of `type` with a volume of `volumeGiB` a month: the instance with Auto Mode's fee, and its volume. */
+function nodeMonthly(type: string, volumeGiB: number): { instance: number; volume: number } {
   return {
     instance: (EC2[type].perHour + autoModeFeePerHour(type)) * HOURS_PER_MONTH,
-    volume: assumptions.nodeVolumeGiB * PRICES.ebsGp3PerGiBMonth,
+    volume: volumeGiB * PRICES.ebsGp3PerGiBMonth,
   };
+}
+
+/** GiB of the volume of a node of `pool`: its NodeClass's `ephemeralStorage.size` (Auto Mode's default 80 Gi when unset). */
+export function nodeVolumeGiB(objects: any[], pool: any): number {
+  const ref = pool.spec.template.spec.nodeClassRef;
+  const nodeClass = objects.find(o => o.kind === 'NodeClass' && o.metadata?.name === ref?.name);
+  if (!nodeClass) throw new Error(`cost model: NodePool ${pool.metadata.name} names NodeClass ${ref?.name}, which the stack does not apply`);
+  const size: string = nodeClass.spec.ephemeralStorage?.size ?? '80Gi';
+  const match = /^(\d+)Gi$/.exec(size);
+  if (!match) throw new Error(`cost model: NodeClass ${ref.name}: ephemeralStorage.size ${size} is not in Gi`);
+  return Number(match[1]);
 }
 
 /** CloudWatch Logs: what the log groups take in, and keep for their retention. */

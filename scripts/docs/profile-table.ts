@@ -39,6 +39,7 @@ function column(profile: StackProfile): Record<string, string> {
     'NAT': p.natInstanceType
       ? `${plural(p.natGateways ?? p.maxAzs, 'NAT instance')} (\`${p.natInstanceType}\`, lib/platform/nat.ts)`
       : p.natGateways === undefined ? 'one NAT gateway per AZ' : plural(p.natGateways, 'NAT gateway'),
+    'node volume (each workload node)': `${p.nodeVolumeGiB} GiB gp3`,
     'flow-log and log retention': days(p.logRetention),
     'noncurrent object versions kept (DVC)': days(DVC_NONCURRENT_VERSION_DAYS),
     'deletion protection of databases': p.deletionProtection ? 'on' : 'off',
