@@ -91,8 +91,11 @@ export class MlopsStack extends Stack {
   public readonly dagster: DagsterOnAws;
   /** KServe: controller, payload-log bucket, model namespace and its InferenceServices. */
   public readonly kserve: KServeOnAws;
-  /** Evidently drift checks of the models that declare a `driftCheck`, with their alarms. */
-  public readonly evidently?: EvidentlyOnAws;
+  /**
+   * Evidently: the drift bucket (references, reports), its key and alert topic, which exist
+   * whatever the checks are, and the drift checks of the models that declare a `driftCheck`.
+   */
+  public readonly evidently: EvidentlyOnAws;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -142,11 +145,12 @@ export class MlopsStack extends Stack {
     // Models are served from MLflow's artifact store, so a registered version needs no copy.
     this.kserve = new KServeOnAws(this, 'KServe', { ...props.kserve, platform, mlflow: this.mlflow });
 
-    const checks = this.kserve.driftChecks;
-    if (checks.length > 0) {
-      // The id predates the construct's name; it stays, so the drift bucket keeps its logical ID.
-      this.evidently = new EvidentlyOnAws(this, 'Drift', { ...props.evidently, platform, models: checks, payloadLogs: this.kserve.payloadLogs });
-    }
+    // Made whatever the checks are: the retained bucket holds the references, so dropping the last
+    // check must not take it out of the stack, nor adding one make a new, empty one. The id
+    // predates the construct's name; it stays, so the drift bucket keeps its logical ID.
+    this.evidently = new EvidentlyOnAws(this, 'Drift', {
+      ...props.evidently, platform, models: this.kserve.driftChecks, payloadLogs: this.kserve.payloadLogs,
+    });
   }
 
   /**

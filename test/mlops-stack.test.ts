@@ -141,7 +141,7 @@ describe('the EKS cluster', () => {
   test('each component namespace enforces, audits and warns on Pod Security "restricted" and denies ingress by default', () => {
     const objects = KubernetesManifests.fromStack(dev.stack).map(o => o.object);
     const namespaces = objects.filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['cert-manager', 'dagster', 'external-secrets', 'feast', 'kserve', 'mlflow', 'models']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['cert-manager', 'dagster', 'external-secrets', 'feast', 'kserve', 'mlflow', 'models', 'monitoring']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels).toMatchObject(Object.fromEntries(['enforce', 'audit', 'warn']
         .map(mode => [`pod-security.kubernetes.io/${mode}`, 'restricted'])));

@@ -20,7 +20,7 @@ describe.each(PROFILES)('Kubernetes manifests of the %s reference stack', profil
 
   test('the namespaces enforce Pod Security "restricted"', () => {
     const namespaces = docs.map(d => parse(d)).filter(o => o.kind === 'Namespace');
-    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['cert-manager', 'dagster', 'external-secrets', 'feast', 'kserve', 'mlflow', 'models']);
+    expect(namespaces.map(n => n.metadata.name).sort()).toEqual(['cert-manager', 'dagster', 'external-secrets', 'feast', 'kserve', 'mlflow', 'models', 'monitoring']);
     for (const ns of namespaces) {
       expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe('restricted');
     }

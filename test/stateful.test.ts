@@ -23,6 +23,8 @@ const PINNED_LOGICAL_IDS = {
   DvcRemoteAccessLogsB81CB56D: 'AWS::S3::Bucket',
   DvcRemoteBucket9380F5B1: 'AWS::S3::Bucket',
   DvcRemoteKeyD7308BAF: 'AWS::KMS::Key',
+  DriftKey6FCB7E7B: 'AWS::KMS::Key',
+  DriftReportsD618165F: 'AWS::S3::Bucket',
   DagsterComputeLogs43F569E6: 'AWS::S3::Bucket',
   DagsterDataKeyED0E26E7: 'AWS::KMS::Key',
   DagsterDatabase52C30A79: 'AWS::RDS::DBInstance',
@@ -82,7 +84,7 @@ describe('stateful resources', () => {
         'PlatformClusterExternalSecretsNamespace5E896DF6', 'PlatformClusterExternalSecretsStore7304AC26',
         'PlatformClusterExternalSecretsStoredagsterF3E13C9D', 'PlatformClusterExternalSecretsStorefeastCD3E237B', 'PlatformClusterExternalSecretsStoremlflow5A9E1F86',
         'PlatformClusterMlflowChart828D13F5', 'PlatformClusterFeastChart155F41DD', 'PlatformClusterDagsterChart8CF4D463', 'PlatformClusterWorkloadNamespaceE390A02F', 'PlatformClusterNodesD91F1462',
-        'PlatformClusterKServeModels01D3C703', 'PlatformClusterKServeNamespaces1979329F',
+        'PlatformClusterKServeModels01D3C703', 'PlatformClusterKServeNamespaces1979329F', 'PlatformClusterDriftNamespace67D1A273',
       ].sort());
     }
   });
@@ -120,6 +122,21 @@ describe('stateful resources', () => {
     expect(after.DvcRemoteBucket9380F5B1.Properties.LifecycleConfiguration)
       .not.toEqual(before.DvcRemoteBucket9380F5B1.Properties.LifecycleConfiguration);
     expect(Object.values(before).every(r => Object.keys(r.Properties ?? {}).length > 0)).toBe(true);
+  });
+
+  test('the drift bucket and its key are the same whether or not a model has a drift check', () => {
+    // Dropping the last check must not take the retained bucket (and the references in it) out of
+    // the stack, nor adding one make a new, empty bucket beside the old one.
+    const checked = synthReference(StackProfile.DEVELOPMENT, {
+      kserve: { models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris',
+        driftCheck: { features: ['sepal_length'] } }], modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }] },
+    }).template.toJSON();
+    for (const id of ['DriftReportsD618165F', 'DriftKey6FCB7E7B']) {
+      expect(checked.Resources[id]).toEqual(dev.Resources[id]);
+    }
+    // The check is there: the comparison is between a stack with one and one without.
+    expect(Object.values(checked.Resources as Record<string, any>).filter(r => r.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(2);
+    expect(Object.values(dev.Resources as Record<string, any>).filter(r => r.Type === 'AWS::CloudWatch::Alarm')).toHaveLength(0);
   });
 
   test('adopting the feature flags of cdk.json replaces nothing stateful', () => {

@@ -45,7 +45,11 @@ export interface EvidentlyOptions {
 export interface EvidentlyOnAwsProps extends EvidentlyOptions {
   /** The platform the checks run on (its profile sizes them). */
   readonly platform: ComponentPlatform;
-  /** The models to check (`KServeOnAws.driftChecks`). */
+  /**
+   * The models to check (`KServeOnAws.driftChecks`). With none, the bucket, key and topic are still
+   * made: references written before the first check must survive, and so must the topic's
+   * subscriptions when the last check goes.
+   */
   readonly models: ModelDriftOptions[];
   /** The payload logs of the models (`KServeOnAws.payloadLogs`). */
   readonly payloadLogs: PayloadLogs;
@@ -92,8 +96,8 @@ const ALARM_PERIOD_SECONDS = DRIFT_CHECK_DEFAULTS.alertingSeconds;
 export class EvidentlyOnAws extends Construct {
   /** Bucket of the references and reports. */
   public readonly bucket: s3.Bucket;
-  /** The drift job's image. */
-  public readonly image: ecrAssets.DockerImageAsset;
+  /** The drift job's image, built only when a check or the UI runs it. */
+  public readonly image?: ecrAssets.DockerImageAsset;
   /** Topic the alarms notify; subscribe your on-call to it. */
   public readonly topic: sns.Topic;
   /** The checks, by model. */
@@ -122,7 +126,8 @@ export class EvidentlyOnAws extends Construct {
       noncurrentVersionExpirationDays: 30,
     });
     this.bucket.addLifecycleRule({ id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.reportRetentionDays ?? DRIFT_CHECK_DEFAULTS.reportRetentionDays) });
-    this.image = new ecrAssets.DockerImageAsset(this, 'Image', { directory: DRIFT_JOB_DIR });
+    const image = props.models.length > 0 || props.ui ? new ecrAssets.DockerImageAsset(this, 'Image', { directory: DRIFT_JOB_DIR }) : undefined;
+    this.image = image;
     this.topic = new sns.Topic(this, 'Alerts', { displayName: 'Model drift', masterKey: key, enforceSSL: true });
     // CloudWatch publishes to the encrypted topic only if it may use the key; the source conditions
     // keep it to alarms of this account and region (CloudWatch sets both keys on these KMS calls,
@@ -144,7 +149,7 @@ export class EvidentlyOnAws extends Construct {
     const workspaceUri = props.ui ? `s3://${this.bucket.bucketName}/${WORKSPACE_PREFIX}` : undefined;
     const reports = { bucket: this.bucket, encryptionKey: key };
     if (workspaceUri) {
-      this.ui = reportPropsAt(this, () => new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: this.image.imageUri, workspaceUri, awsRegion: region }));
+      this.ui = reportPropsAt(this, () => new EvidentlyUi(new cdk8s.App(), 'EvidentlyUi', { namespace, image: image!.imageUri, workspaceUri, awsRegion: region }));
       const uiIdentity = new PodIdentityRole(this, 'UiIdentity', {
         cluster, namespace, serviceAccount: this.ui.serviceAccountName, description: 'Evidently UI: reads the drift workspace',
       });
@@ -156,7 +161,7 @@ export class EvidentlyOnAws extends Construct {
     for (const [i, model] of props.models.entries()) {
       const monitor = reportPropsAt(this, () => new DriftMonitor(new cdk8s.App(), `Drift${model.model}`, {
         namespace,
-        image: this.image.imageUri,
+        image: image!.imageUri,
         model: model.model,
         referenceUri: `s3://${this.bucket.bucketName}/${referenceKey(model.model)}`,
         payloadLogsUri: logs.modelUri(model.model),

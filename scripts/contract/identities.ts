@@ -152,7 +152,7 @@ export function contractBuckets(s: MlopsStack): Map<s3.IBucket, string> {
     [s.feast.bucket, CONTRACT.feast.bucket],
     [s.dagster.computeLogBucket, CONTRACT.dagster.bucket],
     [s.kserve.payloadLogBucket, CONTRACT.kserve.payloadBucket],
-    ...(s.evidently ? [[s.evidently.bucket, CONTRACT.drift.reportsBucket] as [s3.IBucket, string]] : []),
+    [s.evidently.bucket, CONTRACT.drift.reportsBucket],
   ]);
 }
 

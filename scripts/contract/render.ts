@@ -187,7 +187,7 @@ const driftStack = new MlopsStack(new App(), 'DriftStack', {
 const dref = (c: any) => driftStack.getLogicalId(c.node.defaultChild ?? c);
 const driftSubstitutions: Record<string, string> = {
   [`\${Ref:${dref(driftStack.kserve.payloadLogBucket)}}`]: CONTRACT.kserve.payloadBucket,
-  [`\${Ref:${dref(driftStack.evidently!.bucket)}}`]: CONTRACT.drift.reportsBucket,
+  [`\${Ref:${dref(driftStack.evidently.bucket)}}`]: CONTRACT.drift.reportsBucket,
   '${Ref:AWS::Region}': CONTRACT.awsRegion,
 };
 let driftJson = JSON.stringify(KubernetesManifests.fromStack(driftStack).map(o => o.object).filter(o => ['CronJob', 'Deployment'].includes(o.kind) && o.metadata.namespace === 'monitoring'), null, 1);
