@@ -1,4 +1,4 @@
-import { StackProfile } from '../lib';
+import { ModelFormat, StackProfile } from '../lib';
 import { synthReference } from './support/synth';
 
 // Budget: after the cluster exists, the first deploy applies Helm releases and manifests one after
@@ -62,25 +62,32 @@ test.each([StackProfile.DEVELOPMENT, StackProfile.PRODUCTION])('%s: the longest 
   expect(['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace', 'PlatformClusterKServeNamespaces', 'PlatformClusterchartKServeCrds'])
     .toContain(chain[0]);
   // KServe: cert-manager (after its namespace and the node pool) and the runtimes (after the CRDs)
-  // side by side, then the controller, then the models; parallel to External Secrets.
+  // side by side, then the controller; parallel to External Secrets. Without models, the models
+  // manifest (namespace, accounts, storage container) needs only the CRDs and runtimes.
   const modelChains = [...all.entries()].filter(([k]) => k.startsWith('PlatformClusterKServeModels')).map(([, c]) => c.map(x => x.replace(/[0-9A-F]{8}$/, '')));
-  expect(modelChains).toHaveLength(1);
-  expect(modelChains[0]).toHaveLength(4);
-  expect(modelChains[0].slice(1)).toEqual(
-    [expect.stringMatching(/^PlatformClusterchartKServe(CertManager|Runtimes)$/), 'PlatformClusterchartKServeController', 'PlatformClusterKServeModels']);
+  expect(modelChains).toEqual([['PlatformClusterchartKServeCrds', 'PlatformClusterchartKServeRuntimes', 'PlatformClusterKServeModels']]);
   const deps = (prefix: string) => (resources[id(prefix)].DependsOn ?? []).filter((d: string) => K8S_TYPES.includes(resources[d].Type))
     .map((d: string) => d.replace(/[0-9A-F]{8}$/, '')).sort();
   expect(deps('PlatformClusterchartKServeController')).toEqual(['PlatformClusterchartKServeCertManager', 'PlatformClusterchartKServeCrds', 'PlatformClusterchartKServeRuntimes']);
   expect(deps('PlatformClusterchartKServeRuntimes')).toEqual(['PlatformClusterchartKServeCrds']);
   expect(deps('PlatformClusterchartKServeCrds')).toEqual([]);
   expect(deps('PlatformClusterchartKServeCertManager')).toEqual(['PlatformClusterKServeNamespaces', 'PlatformClusterNodes']);
-  expect(deps('PlatformClusterKServeModels')).toEqual(expect.arrayContaining(['PlatformClusterchartKServeController', 'PlatformClusterchartKServeRuntimes']));
+  expect(deps('PlatformClusterKServeModels')).toEqual(['PlatformClusterchartKServeRuntimes']);
   // The CRD release creates KServe's namespace itself, so it needs no namespace manifest before it.
   expect(resources[id('PlatformClusterchartKServeCrds')].Properties.CreateNamespace).toBe(true);
   for (const [a, b] of [['PlatformClusterNodes', 'PlatformClusterExternalSecretsNamespace'], ['PlatformClusterNodes', 'PlatformClusterWorkloadNamespace']]) {
     expect(resources[id(a)].DependsOn ?? []).not.toContain(id(b));
     expect(resources[id(b)].DependsOn ?? []).not.toContain(id(a));
   }
+});
+
+test('InferenceServices wait for KServe\'s controller, whose webhooks admit them', () => {
+  const resources = synthReference(StackProfile.DEVELOPMENT, { kserve: {
+    models: [{ name: 'iris', modelFormat: ModelFormat.SKLEARN, storageUri: 's3://models/iris' }],
+    modelSourceBuckets: [{ bucketName: 'models', prefix: 'iris' }] } }).template.toJSON().Resources;
+  const models = Object.keys(resources).find(r => r.startsWith('PlatformClusterKServeModels'))!;
+  expect(resources[models].DependsOn.filter((d: string) => K8S_TYPES.includes(resources[d].Type)).map((d: string) => d.replace(/[0-9A-F]{8}$/, '')).sort())
+    .toEqual(['PlatformClusterchartKServeController', 'PlatformClusterchartKServeRuntimes']);
 });
 
 test('the chain finder sees a chain through a non-Kubernetes resource', () => {

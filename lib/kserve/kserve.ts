@@ -250,7 +250,11 @@ export class KServeOnAws extends Construct {
     }
 
     this.manifest = cluster.addCdk8sChart(`${id}Models`, this.chart);
-    this.manifest.node.addDependency(this.install.controller, this.install.runtimes, ...Object.values(this.identities).map(i => i.association));
+    // InferenceServices pass KServe's webhooks, so they wait for the controller; the rest of the
+    // manifest (namespace, accounts, policies, the storage container) needs only the CRDs, and
+    // without models it does not wait for the controller's pods.
+    this.manifest.node.addDependency(...(models.length > 0 ? [this.install.controller] : []), this.install.runtimes,
+      ...Object.values(this.identities).map(i => i.association));
   }
 
   /** The ServiceAccount the pods of `model` run as (its own, so its role is its own). */
