@@ -68,8 +68,19 @@ describe('bad input fails at synth', () => {
     ['a reference that is not on S3', { referenceUri: 'gs://data/ref.parquet' }, /^Drift: invalid prop 'referenceUri' = "gs:\/\/data\/ref.parquet"; allowed: an s3:\/\//],
     ['payload logs that are not on S3', { payloadLogsUri: '/var/logs' }, /invalid prop 'payloadLogsUri'/],
     ['a model name that is not a DNS label', { model: 'Iris_V2' }, /invalid prop 'model' = "Iris_V2"/],
+    ['a dimension named Model', { metricDimensions: { Model: 'x' } },
+      /^Drift: invalid prop 'metricDimensions.Model' = "Model"; allowed: a name of 1-255 letters, digits, "_", "." and "-", starting with a letter, other than Model/],
+    ['a dimension name with a space', { metricDimensions: { 'my stack': 'x' } }, /invalid prop 'metricDimensions.my stack'/],
+    ['an empty dimension value', { metricDimensions: { Stack: '' } }, /^Drift: invalid prop 'metricDimensions.Stack' = ""; allowed: a value of 1-1024 characters on one line/],
+    ['thirty dimensions', { metricDimensions: Object.fromEntries([...Array(30).keys()].map(i => [`D${i}`, 'x'])) },
+      /^Drift: invalid prop 'metricDimensions' = "30 dimensions"; allowed: at most 29 beside Model/],
   ])('%s', (_name, props, message) => {
     expect(() => monitor(props as Partial<DriftMonitorProps>)).toThrow(message);
+  });
+
+  test('extra dimensions go to the job in name order, one flag each', () => {
+    const args = cronJob(monitor({ metricDimensions: { Stack: 'prod-mlops', Env: 'prod' } })).spec.jobTemplate.spec.template.spec.containers[0].args;
+    expect(args.slice(args.indexOf('--metric-namespace') + 2)).toEqual(['--metric-dimension', 'Env=prod', '--metric-dimension', 'Stack=prod-mlops']);
   });
 
   test('the budget can be waived explicitly', () => {

@@ -22,18 +22,21 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
     expect(arg('--reference')).toMatch(/^s3:\/\/\$\{Ref:DriftReports[0-9A-F]{8}\}\/references\/iris\.parquet$/);
     expect(arg('--metrics')).toBe('cloudwatch');
     expect(arg('--metric-namespace')).toBe(DRIFT_METRIC_NAMESPACE);
+    // The figures carry the stack's name, as its alarms' dimensions do.
+    expect(container.args.filter((_: string, i: number) => container.args[i - 1] === '--metric-dimension')).toEqual(['Stack=MlopsStack']);
     expect(arg('--drift-share')).toBe('0.3');
     expect(container.env).toContainEqual({ name: 'AWS_DEFAULT_REGION', value: '${Ref:AWS::Region}' });
   });
 
   test('a drift alarm at the model\'s share within one minute, and a missing-data alarm, both to the encrypted topic', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'DriftShare', Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [{ Name: 'Model', Value: 'iris' }], Statistic: 'Maximum',
+      MetricName: 'DriftShare', Namespace: DRIFT_METRIC_NAMESPACE, Dimensions: [{ Name: 'Model', Value: 'iris' }, { Name: 'Stack', Value: 'MlopsStack' }], Statistic: 'Maximum',
       Period: 60, EvaluationPeriods: 1, Threshold: 0.3, ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
       AlarmActions: [{ Ref: Match.stringLikeRegexp('DriftAlerts') }],
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'RowCount', Statistic: 'SampleCount', Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching',
+      Dimensions: [{ Name: 'Model', Value: 'iris' }, { Name: 'Stack', Value: 'MlopsStack' }],
     });
     // What the person paged reads: the model, the threshold it crossed, or that the monitor is silent.
     const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmDescription).sort();
@@ -43,6 +46,14 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
     ]);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     template.hasOutput('*', { Value: { Ref: Match.stringLikeRegexp('DriftAlerts') } });
+  });
+
+  test('two stacks in one account and region alarm on their own figures only', () => {
+    const other = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [MODEL], modelSourceBuckets: SOURCES } }, 'MlopsStackDev').template;
+    const dims = (t: typeof template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.Dimensions);
+    expect(dims(template).every(d => JSON.stringify(d).includes('"Value":"MlopsStack"'))).toBe(true);
+    expect(dims(other).every(d => JSON.stringify(d).includes('"Value":"MlopsStackDev"'))).toBe(true);
+    expect(dims(other)).toHaveLength(2);
   });
 
   test('every key policy statement for an AWS service carries source conditions', () => {

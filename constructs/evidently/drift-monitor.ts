@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-27';
 import { Construct, IConstruct } from 'constructs';
 import { guardAgainstClashes } from '../core/clashes';
 import { assertCronSchedule } from '../core/cron';
-import { assertDnsLabel, InvalidPropError, isS3Uri } from '../core/errors';
+import { assertDnsLabel, InvalidPropError, isS3Uri, isUnresolved } from '../core/errors';
 import { standardLabels } from '../core/labels';
 import { resolveProfile, StackProfile } from '../core/profile';
 import { restrictedPodSpec, serviceAccount } from '../core/server';
@@ -81,6 +81,13 @@ export interface DriftMonitorProps extends DriftCheckOptions {
    * @default 'MLOps/Drift'
    */
   readonly metricNamespace?: string;
+  /**
+   * Dimensions the figures carry beside `Model`, e.g. `{ Stack: 'prod-mlops' }`. CloudWatch keeps
+   * each set of dimensions a metric of its own, so the alarms of two deployments in one account and
+   * region see only their own figures. (`EvidentlyOnAws` sets `Stack` to the stack's name.)
+   * @default - `Model` only
+   */
+  readonly metricDimensions?: { [name: string]: string };
   /**
    * Seconds the alerting on the figures adds before a drifted check is noticed (an alarm's period
    * times its evaluation periods); 0 when nothing alerts.
@@ -160,6 +167,11 @@ export class DriftMonitor extends Chart {
     }
     this.windowMinutes = windowMinutes;
     this.driftShare = driftShare;
+    const dimensions = Object.entries(props.metricDimensions ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    for (const [dim, value] of dimensions) assertMetricDimension(this, dim, value);
+    if (dimensions.length > 29) {
+      throw new InvalidPropError(this, 'metricDimensions', `${dimensions.length} dimensions`, 'allowed: at most 29 beside Model (CloudWatch takes 30)');
+    }
     const interval = scheduleIntervalSeconds(schedule);
     const alertingSeconds = props.alertingSeconds ?? DRIFT_CHECK_DEFAULTS.alertingSeconds;
     this.detectionSeconds = (interval ?? Infinity) + deadlineSeconds + alertingSeconds;
@@ -185,6 +197,7 @@ export class DriftMonitor extends Chart {
         '--window-minutes', String(windowMinutes), '--drift-share', String(driftShare),
         ...(props.features?.length ? ['--features', props.features.join(',')] : []),
         '--metrics', metrics, '--metric-namespace', props.metricNamespace ?? DRIFT_CHECK_DEFAULTS.metricNamespace,
+        ...dimensions.flatMap(([dim, value]) => ['--metric-dimension', `${dim}=${value}`]),
         ...(props.workspaceUri ? ['--workspace', props.workspaceUri] : []),
       ],
       env,
@@ -256,4 +269,15 @@ export function awsEnv(region?: string, s3EndpointUrl?: string): k8s.EnvVar[] {
     ...(region ? [{ name: 'AWS_DEFAULT_REGION', value: region }, { name: 'AWS_REGION', value: region }] : []),
     ...(s3EndpointUrl ? [{ name: 'AWS_ENDPOINT_URL_S3', value: s3EndpointUrl }] : []),
   ];
+}
+
+/** A CloudWatch dimension beside `Model`: a name of letters, digits, `_.-`, a value of 1-1024 characters on one line. */
+function assertMetricDimension(scope: IConstruct, name: string, value: string): void {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]{0,254}$/.test(name) || name === 'Model') {
+    throw new InvalidPropError(scope, `metricDimensions.${name}`, name,
+      'allowed: a name of 1-255 letters, digits, "_", "." and "-", starting with a letter, other than Model (the job sets it)');
+  }
+  if (!isUnresolved(value) && (value.length === 0 || value.length > 1024 || /[\r\n]/.test(value))) {
+    throw new InvalidPropError(scope, `metricDimensions.${name}`, value, 'allowed: a value of 1-1024 characters on one line');
+  }
 }

@@ -61,6 +61,8 @@ const DRIFT_JOB_DIR = [path.join(__dirname, '..', '..', 'jobs', 'drift'), path.j
 
 /** CloudWatch namespace of the drift figures. */
 export const DRIFT_METRIC_NAMESPACE = DRIFT_CHECK_DEFAULTS.metricNamespace;
+/** The dimension that tells the figures of one stack from another's in the same account and region. */
+export const STACK_DIMENSION = 'Stack';
 /** Prefix of the Evidently workspace in the drift bucket. */
 const WORKSPACE_PREFIX = 'workspace';
 /** Where a model's reference dataset goes in the drift bucket (the one key its checks may read). */
@@ -132,7 +134,7 @@ export class EvidentlyOnAws extends Construct {
     // CloudWatch publishes to the encrypted topic only if it may use the key; the source conditions
     // keep it to alarms of this account and region (CloudWatch sets both keys on these KMS calls,
     // unlike EventBridge), so no other account's alarm can have the service use the key.
-    const { account, region, partition } = Stack.of(this);
+    const { account, region, partition, stackName } = Stack.of(this);
     key.addToResourcePolicy(new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
@@ -171,6 +173,7 @@ export class EvidentlyOnAws extends Construct {
         windowMinutes: model.windowMinutes,
         metrics: DriftMetricsSink.CLOUDWATCH,
         metricNamespace: DRIFT_METRIC_NAMESPACE,
+        metricDimensions: { [STACK_DIMENSION]: stackName },
         alertingSeconds: ALARM_PERIOD_SECONDS,
         workspaceUri,
         awsRegion: region,
@@ -205,7 +208,9 @@ export class EvidentlyOnAws extends Construct {
       const manifest = cluster.addCdk8sChart(`${id}${model.model}Checks`, monitor);
       manifest.node.addDependency(this.namespaceManifest, identity.association);
 
-      const dimensionsMap = { Model: model.model };
+      // The stack's name beside the model's: two stacks in one account and region (a dev and a prod
+      // deployment) each alarm on their own figures, and a dead monitor is not hidden by another's.
+      const dimensionsMap = { Model: model.model, [STACK_DIMENSION]: stackName };
       const drift = new cloudwatch.Alarm(this, `${model.model}DriftAlarm`, {
         alarmDescription: `${model.model}: the share of drifted features reached ${monitor.driftShare}`,
         metric: new cloudwatch.Metric({ namespace: DRIFT_METRIC_NAMESPACE, metricName: 'DriftShare', dimensionsMap, statistic: 'Maximum',

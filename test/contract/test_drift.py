@@ -88,8 +88,10 @@ def run_job(cron_job, endpoints, args=None, aws=None):
     return result.returncode, result.stdout + result.stderr, stats['seconds'], stats['peak_kib'] / 1024
 
 
-def latest(cloudwatch, name, model, since):
-    points = cloudwatch.get_metric_statistics(Namespace='MLOps/Drift', MetricName=name, Dimensions=[{'Name': 'Model', 'Value': model}],
+def latest(cloudwatch, alarm, since):
+    """The newest figure of the metric the synthesized `alarm` watches (its namespace, name and
+    dimensions, the stack's name among them): what the job published is what the alarm sees."""
+    points = cloudwatch.get_metric_statistics(Namespace=alarm['Namespace'], MetricName=alarm['MetricName'], Dimensions=alarm['Dimensions'],
                                               StartTime=since - dt.timedelta(minutes=1), EndTime=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=1),
                                               Period=60, Statistics=['Maximum'])['Datapoints']
     return max(points, key=lambda p: p['Timestamp'])['Maximum'] if points else None
@@ -115,7 +117,8 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     code, log, seconds, _ = run_job(drift['cronJob'], endpoints)
     assert code == 0, log[-3000:]
     assert 'no drift' in log, log[-3000:]
-    share = latest(clients['cloudwatch'], 'DriftShare', model, started)
+    assert {d['Name'] for d in alarm['Dimensions']} == {'Model', 'Stack'}
+    share = latest(clients['cloudwatch'], alarm, started)
     assert share is not None and not breaches(alarm, share), (share, log[-2000:])
 
     shifted = sample.copy()
@@ -128,7 +131,7 @@ def test_traffic_like_the_reference_then_shifted_traffic_trips_the_alarm(
     traffic_to_metric = time.monotonic() - sent
     assert code == 0, log[-3000:]
     assert 'DRIFT DETECTED' in log, log[-3000:]
-    share = latest(clients['cloudwatch'], 'DriftShare', model, shifted_at)
+    share = latest(clients['cloudwatch'], alarm, shifted_at)
     assert breaches(alarm, share), f'DriftShare {share} does not cross the synthesized alarm ({alarm["ComparisonOperator"]} {alarm["Threshold"]})'
     bucket, prefix = s3_parts(arg(container, '--reports'))
     keys = [o['Key'] for o in clients['s3'].list_objects_v2(Bucket=bucket, Prefix=f'{prefix}/{model}/').get('Contents', [])]

@@ -32,10 +32,10 @@ export const CDK_JSON_CONTEXT: Record<string, unknown> = JSON.parse(
  * with the AwsSolutions pack attached. Any unacknowledged finding makes `app.synth()` throw
  * "Validation failed".
  */
-export function synthReference(profile: StackProfile, props: MlopsStackProps = {}): Synthesized {
+export function synthReference(profile: StackProfile, props: MlopsStackProps = {}, stackName = 'MlopsStack'): Synthesized {
   const outdir = tempDir(profile);
   const app = new App({ outdir, context: CDK_JSON_CONTEXT });
-  const stack = new MlopsStack(app, 'MlopsStack', { profile, ...props });
+  const stack = new MlopsStack(app, stackName, { profile, ...props });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   app.synth();
   return { app, stack, template: Template.fromStack(stack), outdir };

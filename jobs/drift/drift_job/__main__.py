@@ -43,6 +43,13 @@ def share(value):
     return number
 
 
+def dimension(value):
+    name, sep, val = value.partition('=')
+    if not sep or not name or not val or name == 'Model':
+        raise argparse.ArgumentTypeError(f'{value} is not NAME=VALUE with a name other than Model')
+    return name, val
+
+
 def parser():
     p = argparse.ArgumentParser(prog='drift_job', description=__doc__.splitlines()[0])
     p.add_argument('--model', required=True, help='InferenceService name (the metric dimension)')
@@ -56,6 +63,8 @@ def parser():
     p.add_argument('--min-rows', type=positive(int), default=30, help='fewer rows than this are not tested')
     p.add_argument('--metrics', choices=['cloudwatch', 'log'], default='cloudwatch')
     p.add_argument('--metric-namespace', default='MLOps/Drift')
+    p.add_argument('--metric-dimension', type=dimension, action='append', default=[], metavar='NAME=VALUE',
+                   help='a dimension the figures carry beside Model, e.g. Stack=<stack name> (repeatable)')
     p.add_argument('--workspace', default='',
                    help='Evidently workspace (s3:// or a folder) to add each run to, for `evidently ui` (default: none)')
     return p
@@ -97,9 +106,9 @@ def run(args, s3, cloudwatch, now):
                     args.model, verdict, len(summary.drifted_columns), summary.columns, summary.drift_share, args.drift_share,
                     summary.rows, ', '.join(summary.drifted_columns) or '-', reports_bucket, base)
     if args.metrics == 'cloudwatch':
-        metrics.publish_cloudwatch(cloudwatch, args.metric_namespace, args.model, values, now)
+        metrics.publish_cloudwatch(cloudwatch, args.metric_namespace, args.model, values, now, args.metric_dimension)
     else:
-        metrics.publish_log(args.model, values, now)
+        metrics.publish_log(args.model, values, now, args.metric_dimension)
     return values
 
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 
 import pytest
 from conftest import NOW, frame, put_json_batches, put_reference
@@ -47,6 +48,25 @@ def test_records_outside_the_window_are_left_out(aws):
     assert run(aws)['RowCount'] == 100
 
 
+def test_extra_dimensions_keep_two_deployments_figures_apart(aws):
+    put_json_batches(aws['s3'], frame(100, seed=2), NOW - dt.timedelta(minutes=1))
+    run(aws, ['--metric-dimension', 'Stack=dev-mlops'])
+    by_stack = aws['cloudwatch'].get_metric_statistics(
+        Namespace='MLOps/Drift', MetricName='RowCount', Dimensions=[{'Name': 'Model', 'Value': 'iris'}, {'Name': 'Stack', 'Value': 'dev-mlops'}],
+        StartTime=NOW - dt.timedelta(hours=1), EndTime=NOW + dt.timedelta(hours=1), Period=60, Statistics=['Maximum'])['Datapoints']
+    # CloudWatch keeps each set of dimensions a metric of its own, so an alarm on Model and Stack sees
+    # only this deployment's figures (moto matches a subset of dimensions too, so only the positive
+    # side is shown here).
+    assert [p['Maximum'] for p in by_stack] == [100]
+
+
+def test_figures_go_to_the_log_with_their_dimensions(aws, capfd):
+    put_json_batches(aws['s3'], frame(100, seed=2), NOW - dt.timedelta(minutes=1))
+    run(aws, ['--metrics', 'log', '--metric-dimension', 'Stack=dev-mlops'])
+    line = json.loads(capfd.readouterr().out.strip().splitlines()[-1])
+    assert line['metric'] == 'drift' and line['model'] == 'iris' and line['dimensions'] == {'Stack': 'dev-mlops'} and line['RowCount'] == 100
+
+
 def test_too_few_rows_publish_the_count_only(aws):
     put_json_batches(aws['s3'], frame(5, seed=6), NOW - dt.timedelta(minutes=1))
     assert run(aws) == {'RowCount': 5}
@@ -61,7 +81,8 @@ def test_a_failed_run_exits_1_with_one_clear_line(aws, caplog):
 
 
 def test_bad_arguments_are_refused(capsys):
-    for bad in (['--window-minutes', '0'], ['--drift-share', '1.5'], ['--reports', 'gs://x/y']):
+    for bad in (['--window-minutes', '0'], ['--drift-share', '1.5'], ['--reports', 'gs://x/y'],
+                ['--metric-dimension', 'Stack'], ['--metric-dimension', 'Model=other'], ['--metric-dimension', '=x'], ['--metric-dimension', 'Stack=']):
         with pytest.raises(SystemExit):
             job.parser().parse_args(['--model', 'm', '--reference', 's3://a/b', '--payload-logs', 's3://a/c', '--reports', 's3://a/d', *bad])
 
