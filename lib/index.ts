@@ -1,5 +1,6 @@
 export * from './core/profile';
 export * from './platform/cluster';
+export * from './platform/gpu-node-pool';
 export * from './core/pod-identity';
 export * from './platform/external-secrets';
 export * from './dvc/dvc-remote';

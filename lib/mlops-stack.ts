@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { assertDnsLabel } from '../constructs/core/errors';
 import { guardStackAgainstClashes } from './core/clashes';
 import { MlopsCluster } from './platform/cluster';
+import { GpuNodePoolOptions } from './platform/gpu-node-pool';
 import { DvcRemote, DvcRemoteProps } from './dvc/dvc-remote';
 import { DagsterOnAws, DagsterOptions } from './dagster/dagster';
 import { ExternalSecrets } from './platform/external-secrets';
@@ -62,6 +63,11 @@ export interface MlopsStackProps extends StackProps {
    * @default - checks in namespace `monitoring`, reports kept 90 days, no UI
    */
   readonly evidently?: EvidentlyOptions;
+  /**
+   * A node pool of NVIDIA GPU instances; served models with `gpus` land there without naming it.
+   * @default - no GPU nodes; a model with `gpus` fails at synth
+   */
+  readonly gpuNodePool?: GpuNodePoolOptions;
 }
 
 /**
@@ -106,6 +112,7 @@ export class MlopsStack extends Stack {
       profile: this.profile,
       endpointAccess: props.endpointAccess,
       adminRoleArn: props.adminRoleArn,
+      gpuNodePool: props.gpuNodePool,
     });
     this.cluster = this.platform.cluster;
     this.externalSecrets = new ExternalSecrets(this, 'ExternalSecrets', { cluster: this.cluster });
@@ -121,6 +128,7 @@ export class MlopsStack extends Stack {
       nodes: this.platform.nodes,
       profile: this.profile,
       accessLogsBucket: this.dvc.accessLogsBucket,
+      gpuScheduling: this.platform.gpuScheduling,
     };
     const platform = this.componentPlatform;
 

@@ -110,3 +110,10 @@ describe('the model', () => {
     expect(() => withOverrides(DEFAULT_ASSUMPTIONS, ['natTraffic=1'])).toThrow(/--assume natTraffic=1: expected name=number, name one of natTrafficGiB, flowLogGiB, controlPlaneLogGiB.api/);
   });
 });
+
+test('a GPU pool admits none of the priced general-purpose types, so the pods stay priced on the general pool', () => {
+  const gpuPool = { metadata: { name: 'mlops-gpu' }, spec: { template: { spec: { requirements: [
+    { key: 'eks.amazonaws.com/instance-family', operator: 'In', values: ['g6'] },
+    { key: 'eks.amazonaws.com/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] }] } } } };
+  expect(admittedTypes(gpuPool)).toEqual([]);
+});

@@ -8,6 +8,7 @@ import { Construct, IDependable } from 'constructs';
 import { ComponentNamespace } from '../../constructs/core/namespace';
 import { resolveProfile, StackProfile } from '../../constructs/core/profile';
 import { createAccessLogsBucket } from './buckets';
+import { GpuScheduling } from '../platform/gpu-node-pool';
 
 /**
  * The path by which a component's secrets reach its pods (the stack's `ExternalSecrets`): each
@@ -49,6 +50,12 @@ export interface ComponentPlatform {
    * @default - a new access-log bucket per component, keeping logs `ACCESS_LOG_RETENTION_DAYS`
    */
   readonly accessLogsBucket?: s3.IBucket;
+  /**
+   * How pods reach the cluster's GPU nodes (`MlopsCluster.gpuScheduling`); models that ask for
+   * GPUs get it unless they name their own node selector.
+   * @default - no GPU nodes
+   */
+  readonly gpuScheduling?: GpuScheduling;
 }
 
 /** Days S3 server access logs are kept in an access-log bucket the stack creates. */

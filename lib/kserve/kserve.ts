@@ -21,6 +21,7 @@ import { guardStackAgainstClashes } from '../core/clashes';
 import { ComponentPlatform, resolvePlatform } from '../core/platform';
 import { PodIdentityRole } from '../core/pod-identity';
 import { IMlflowModelStore } from '../mlflow/mlflow';
+import { GpuScheduling } from '../platform/gpu-node-pool';
 import { KServeInstall } from './install';
 import { PayloadLogs } from './payload-logs';
 
@@ -141,6 +142,7 @@ interface ModelContext {
   readonly format: PayloadLogFormat;
   readonly mlflow?: IMlflowModelStore;
   readonly serviceAccountName: string;
+  readonly gpuScheduling?: GpuScheduling;
 }
 
 /**
@@ -244,7 +246,7 @@ export class KServeOnAws extends Construct {
       serviceAccount(this.chart, `${model.name}ServiceAccount`, account, labels, undefined, namespace);
       const served = this.models[model.name] = this.addModel(model, {
         namespace, profile, storage, logging, clientNamespaces: props.clientNamespaces,
-        format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow, serviceAccountName: account,
+        format: props.payloadLogFormat ?? PayloadLogFormat.JSON, mlflow, serviceAccountName: account, gpuScheduling: props.platform.gpuScheduling,
       });
       this.identities[model.name] = this.modelIdentity(model, served, account, sources, { cluster, namespace });
     }
@@ -298,6 +300,19 @@ export class KServeOnAws extends Construct {
     return reportPropsAt(where, () => this.buildModel(model, ctx, where), p => p.replace(/^modelVersion\b/, 'mlflowModelVersion'));
   }
 
+  /**
+   * Where a model's pods land: a model that asks for GPUs and names no node selector of its own
+   * goes to the platform's GPU pool (with the toleration of its taint); without a GPU pool it fails.
+   */
+  private placement(model: ServedModel, gpu: GpuScheduling | undefined, where: string): Pick<ServedModel, 'nodeSelector' | 'tolerations'> {
+    if (!model.gpus || model.nodeSelector !== undefined) return {};
+    if (!gpu) {
+      throw new InvalidPropError(where, 'gpus', model.gpus,
+        'a GPU model needs GPU nodes: set gpuNodePool on the stack (MlopsStackProps), or give nodeSelector and tolerations that reach GPU nodes of your own');
+    }
+    return { nodeSelector: { ...gpu.nodeSelector }, tolerations: [...(model.tolerations ?? []), ...gpu.tolerations] };
+  }
+
   private buildModel(model: ServedModel, ctx: ModelContext, where: string): InferenceService {
     for (const prop of ['namespace', 'serviceAccountName', 'storageContainerName', 'logger', 'profile'] as const) {
       if (model[prop] !== undefined) {
@@ -306,6 +321,7 @@ export class KServeOnAws extends Construct {
     }
     const common = {
       ...model,
+      ...this.placement(model, ctx.gpuScheduling, where),
       namespace: ctx.namespace,
       serviceAccountName: ctx.serviceAccountName,
       storageContainerName: ctx.storage.name,

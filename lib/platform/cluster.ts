@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { InvalidPropError } from '../../constructs/core/errors';
 import { KUBERNETES_VERSION } from '../../constructs/versions';
+import { GPU_SCHEDULING, GpuNodePoolOptions, GpuScheduling } from './gpu-node-pool';
 import { KubectlAccess } from './kubectl-access';
 import { completeNatInstances, natInstanceProvider } from './nat';
 import { autoModeNodesChart, POD_SUBNETS } from './node-pool';
@@ -46,6 +47,12 @@ export interface MlopsClusterProps {
    * @default - a new VPC sized by the profile, with flow logs
    */
   readonly vpc?: ec2.IVpc;
+  /**
+   * A node pool of NVIDIA GPU instances, for models that ask for GPUs (`gpus`): tainted so nothing
+   * else lands there, capped at `maxGpus`, with no node while no GPU pod runs.
+   * @default - no GPU nodes; a model with `gpus` fails at synth
+   */
+  readonly gpuNodePool?: GpuNodePoolOptions;
 }
 
 const SUPPORTED_VERSIONS: Record<string, eks.KubernetesVersion> = {
@@ -69,6 +76,8 @@ export class MlopsCluster extends Construct {
    * depend on it (a pod created earlier has no node to run on, or runs unenforced).
    */
   public readonly nodes: eks.KubernetesManifest;
+  /** How GPU pods reach the GPU pool, when there is one. */
+  public readonly gpuScheduling?: GpuScheduling;
 
   constructor(scope: Construct, id: string, props: MlopsClusterProps = {}) {
     super(scope, id);
@@ -126,9 +135,13 @@ export class MlopsCluster extends Construct {
         subnetIds: this.vpc.selectSubnets(POD_SUBNETS).subnetIds,
         securityGroupId: this.cluster.clusterSecurityGroupId,
         volumeGiB: defaults.nodeVolumeGiB,
+        gpu: props.gpuNodePool,
+        scope: this,
       }).toJson(),
       overwrite: true,
     });
+
+    this.gpuScheduling = props.gpuNodePool ? GPU_SCHEDULING : undefined;
 
     if (props.adminRoleArn) {
       this.cluster.grantClusterAdmin('Admin', props.adminRoleArn);

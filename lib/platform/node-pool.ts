@@ -1,5 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ApiObject, App, Chart } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { gpuNodePool, GpuNodePoolOptions } from './gpu-node-pool';
 import { standardLabels } from '../../constructs/core/labels';
 
 /**
@@ -21,6 +23,10 @@ export interface AutoModeNodesProps {
   readonly securityGroupId: string;
   /** Size of each node's volume, GiB (the profile's `nodeVolumeGiB`). */
   readonly volumeGiB: number;
+  /** A pool of NVIDIA GPU nodes beside the general one, when models ask for GPUs. */
+  readonly gpu?: GpuNodePoolOptions;
+  /** Construct that bad GPU pool options are reported against. */
+  readonly scope: IConstruct;
 }
 
 /**
@@ -78,5 +84,6 @@ export function autoModeNodesChart(props: AutoModeNodesProps): Chart {
       disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '30s', budgets: [{ nodes: '10%' }] },
     },
   });
+  if (props.gpu) new ApiObject(chart, 'GpuNodePool', gpuNodePool(props.scope, props.gpu, NODE_POOL_NAME, labels) as any);
   return chart;
 }

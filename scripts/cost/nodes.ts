@@ -16,6 +16,7 @@ export function admittedTypes(nodePool: any): string[] {
       'eks.amazonaws.com/instance-size': size,
       'node.kubernetes.io/instance-type': type,
       'kubernetes.io/arch': graviton ? 'arm64' : 'amd64',
+      'eks.amazonaws.com/instance-gpu-manufacturer': /^(g|gr|p)\d/.test(family) ? 'nvidia' : 'none',
     };
   };
   return Object.keys(EC2).filter(type => requirements.every(r => {
