@@ -14,6 +14,7 @@ export * from './kserve/payload-logs';
 export * from './evidently/evidently';
 export * from './core/component-database';
 export * from './core/platform';
+export * from './core/health-alarms';
 export * from './core/identifiers';
 export * from './mlops-stack';
 export * from './core/manifests';

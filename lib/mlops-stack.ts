@@ -12,6 +12,7 @@ import { FeastOnAws, FeastOptions } from './feast/feast';
 import { EvidentlyOnAws, EvidentlyOptions } from './evidently/evidently';
 import { KServeOnAws, KServeOptions } from './kserve/kserve';
 import { MlflowOnAws, MlflowOptions } from './mlflow/mlflow';
+import { PlatformHealthAlarms } from './core/health-alarms';
 import { addComponentNamespaces, ComponentPlatform } from './core/platform';
 import { PodIdentityRole } from './core/pod-identity';
 import { resolveProfile, StackProfile } from './core/profile';
@@ -102,6 +103,8 @@ export class MlopsStack extends Stack {
    * whatever the checks are, and the drift checks of the models that declare a `driftCheck`.
    */
   public readonly evidently: EvidentlyOnAws;
+  /** Alarms on the databases and the cache, to the alert topic (`evidently.topic`). */
+  public readonly health: PlatformHealthAlarms;
 
   constructor(scope: Construct, id: string, props: MlopsStackProps = {}) {
     super(scope, id, props);
@@ -158,6 +161,12 @@ export class MlopsStack extends Stack {
     // predates the construct's name; it stays, so the drift bucket keeps its logical ID.
     this.evidently = new EvidentlyOnAws(this, 'Drift', {
       ...props.evidently, platform, models: this.kserve.driftChecks, payloadLogs: this.kserve.payloadLogs,
+    });
+    // The databases and the cache the components stand on, on the same topic as drift.
+    this.health = new PlatformHealthAlarms(this, 'Health', {
+      topic: this.evidently.topic,
+      databases: [{ component: 'MLflow', instance: this.mlflow.database }, { component: 'Dagster', instance: this.dagster.database }],
+      cache: this.feast.onlineStore,
     });
   }
 

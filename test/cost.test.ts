@@ -34,7 +34,8 @@ describe('the estimate of the reference stack', () => {
     expect(prod.lines.filter(l => l.item.startsWith('RDS ')).map(l => l.item))
       .toEqual(['RDS mlflow (db.m7g.large, Multi-AZ)', 'RDS dagster (db.m7g.large, Multi-AZ)']);
     expect(line(prod, /^ElastiCache/)!.item).toBe('ElastiCache for Valkey (2 x cache.m7g.large)');
-    expect(line(dev, /^CloudWatch alarms$/)!.basis).toBe('2 x 0.1');
+    // The model's two drift alarms and the eight on the databases and the cache.
+    expect(line(dev, /^CloudWatch alarms$/)!.basis).toBe('10 x 0.1');
     // PRODUCTION's pods (two replicas of most servers, ten concurrent runs) need several nodes.
     expect(prod.nodes.count).toBeGreaterThan(dev.nodes.count);
     expect(prod.total).toBeGreaterThan(dev.total * 3);

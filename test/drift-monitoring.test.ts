@@ -39,7 +39,8 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
       Dimensions: [{ Name: 'Model', Value: 'iris' }, { Name: 'Stack', Value: 'MlopsStack' }],
     });
     // What the person paged reads: the model, the threshold it crossed, or that the monitor is silent.
-    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmDescription).sort();
+    const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: DRIFT_METRIC_NAMESPACE } }))
+      .map((a: any) => a.Properties.AlarmDescription).sort();
     expect(descriptions).toEqual([
       'iris: no drift check has reported for 10 minutes (the monitor fails or does not run)',
       'iris: the share of drifted features reached 0.3',
@@ -50,7 +51,8 @@ describe('drift checks in the reference stack (one model with a driftCheck)', ()
 
   test('two stacks in one account and region alarm on their own figures only', () => {
     const other = synthReference(StackProfile.DEVELOPMENT, { kserve: { models: [MODEL], modelSourceBuckets: SOURCES } }, 'MlopsStackDev').template;
-    const dims = (t: typeof template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.Dimensions);
+    const dims = (t: typeof template) => Object.values(t.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: DRIFT_METRIC_NAMESPACE } }))
+      .map((a: any) => a.Properties.Dimensions);
     expect(dims(template).every(d => JSON.stringify(d).includes('"Value":"MlopsStack"'))).toBe(true);
     expect(dims(other).every(d => JSON.stringify(d).includes('"Value":"MlopsStackDev"'))).toBe(true);
     expect(dims(other)).toHaveLength(2);

@@ -130,7 +130,8 @@ export class EvidentlyOnAws extends Construct {
     this.bucket.addLifecycleRule({ id: 'expire-reports', prefix: 'reports/', expiration: Duration.days(props.reportRetentionDays ?? DRIFT_CHECK_DEFAULTS.reportRetentionDays) });
     const image = props.models.length > 0 || props.ui ? new ecrAssets.DockerImageAsset(this, 'Image', { directory: DRIFT_JOB_DIR }) : undefined;
     this.image = image;
-    this.topic = new sns.Topic(this, 'Alerts', { displayName: 'Model drift', masterKey: key, enforceSSL: true });
+    // The stack's alert topic: drift, and (MlopsStack) the health of its databases and cache.
+    this.topic = new sns.Topic(this, 'Alerts', { displayName: 'MLOps alerts', masterKey: key, enforceSSL: true });
     // CloudWatch publishes to the encrypted topic only if it may use the key; the source conditions
     // keep it to alarms of this account and region (CloudWatch sets both keys on these KMS calls,
     // unlike EventBridge), so no other account's alarm can have the service use the key.

@@ -12,7 +12,7 @@ import { DriftMonitor } from '../../constructs/evidently/drift-monitor';
 import { FeastFeatureStore } from '../../constructs/feast/feast-feature-store';
 import { MlflowPermission, MlflowServer } from '../../constructs/mlflow/mlflow-server';
 import { RedisServer } from '../../constructs/redis/redis-server';
-import { CLUSTER_SCOPED_KINDS, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack, ModelFormat } from '../../lib';
+import { CLUSTER_SCOPED_KINDS, DRIFT_METRIC_NAMESPACE, DvcRemote, EXTERNAL_SECRETS_CHART, KubernetesManifests, MlopsStack, ModelFormat } from '../../lib';
 import { CONTRACT } from '../../test/contract/endpoints';
 import { helmTemplate, renderHelmReleases } from '../../test/support/helm';
 import { stackObjects, standaloneCharts } from '../../test/support/objects';
@@ -195,7 +195,8 @@ for (const [marker, value] of Object.entries(driftSubstitutions)) driftJson = dr
 driftJson = driftJson.replace(/"image": "[^"]*container-assets[^"]*"/g, '"image": "drift-job-under-test"');
 const driftLeftover = driftJson.match(/\$\{(Ref:|[A-Za-z0-9]+\.)[^}]*\}/g);
 if (driftLeftover) throw new Error(`render.ts: unsubstituted references in the drift CronJob: ${[...new Set(driftLeftover)].join(', ')}`);
-const driftAlarms = Object.values(Template.fromStack(driftStack).findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties);
+const driftAlarms = Object.values(Template.fromStack(driftStack).findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: DRIFT_METRIC_NAMESPACE } }))
+  .map((a: any) => a.Properties);
 const driftObjects = JSON.parse(driftJson);
 // A DriftMonitor given only what it requires: its args are the construct's defaults, which the
 // drift job's own defaults must equal (a job run by hand then checks what the CronJob checks).
