@@ -1,7 +1,8 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ApiObject, App, Chart } from 'cdk8s';
+import { ApiObject, ApiObjectProps, App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { gpuNodePool, GpuNodePoolOptions } from './gpu-node-pool';
+import { InvalidPropError } from '../../constructs/core/errors';
+import { GPU_NODE_POOL_NAME, GPU_TAINT, GpuCapacityType, GpuNodePoolOptions, NVIDIA_GPU_FAMILIES } from './gpu-node-pool';
 import { standardLabels } from '../../constructs/core/labels';
 
 /**
@@ -62,28 +63,81 @@ export function autoModeNodesChart(props: AutoModeNodesProps): Chart {
       ephemeralStorage: { size: `${props.volumeGiB}Gi` },
     },
   });
-  new ApiObject(chart, 'NodePool', {
+  // The built-in general-purpose pool's requirements (EKS user guide, "Auto Mode built-in node pools").
+  new ApiObject(chart, 'NodePool', nodePool({
+    name: NODE_POOL_NAME,
+    requirements: [
+      { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
+      { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
+      { key: 'eks.amazonaws.com/instance-generation', operator: 'Gt', values: ['4'] },
+      { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+    ],
+    consolidateAfter: '30s',
+  }, labels));
+  if (props.gpu) new ApiObject(chart, 'GpuNodePool', nodePool(gpuNodePoolShape(props.scope, props.gpu), labels));
+  return chart;
+}
+
+/** A NodePool on the stack's NodeClass, so NetworkPolicy is enforced on every node it launches. */
+function nodePool(shape: NodePoolShape, labels: { [key: string]: string }): ApiObjectProps {
+  return {
     apiVersion: 'karpenter.sh/v1',
     kind: 'NodePool',
-    metadata: { name: NODE_POOL_NAME, labels },
+    metadata: { name: shape.name, labels },
     spec: {
       template: {
         spec: {
           nodeClassRef: { group: 'eks.amazonaws.com', kind: 'NodeClass', name: NODE_POOL_NAME },
-          requirements: [
-            { key: 'karpenter.sh/capacity-type', operator: 'In', values: ['on-demand'] },
-            { key: 'eks.amazonaws.com/instance-category', operator: 'In', values: ['c', 'm', 'r'] },
-            { key: 'eks.amazonaws.com/instance-generation', operator: 'Gt', values: ['4'] },
-            { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
-          ],
+          requirements: shape.requirements,
+          ...(shape.taints ? { taints: shape.taints } : {}),
           // Auto Mode's own defaults, stated so a change upstream cannot alter node lifetimes silently.
           expireAfter: '336h',
           terminationGracePeriod: '24h0m0s',
         },
       },
-      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: '30s', budgets: [{ nodes: '10%' }] },
+      ...(shape.limits ? { limits: shape.limits } : {}),
+      disruption: { consolidationPolicy: 'WhenEmptyOrUnderutilized', consolidateAfter: shape.consolidateAfter, budgets: [{ nodes: '10%' }] },
     },
-  });
-  if (props.gpu) new ApiObject(chart, 'GpuNodePool', gpuNodePool(props.scope, props.gpu, NODE_POOL_NAME, labels) as any);
-  return chart;
+  };
+}
+
+/** What sets one NodePool apart; `nodePool` makes the object. */
+interface NodePoolShape {
+  readonly name: string;
+  readonly requirements: { key: string; operator: string; values: string[] }[];
+  readonly taints?: { key: string; effect: string }[];
+  readonly limits?: { [resource: string]: string };
+  /** How long a node may stay empty or underused before Auto Mode removes or replaces it. */
+  readonly consolidateAfter: string;
+}
+
+/**
+ * The GPU NodePool: tainted so nothing but GPU pods lands on it, capped at `maxGpus`, and emptied
+ * soon after no GPU pod runs. Bad options fail at synth against `scope`.
+ */
+function gpuNodePoolShape(scope: IConstruct, options: GpuNodePoolOptions): NodePoolShape {
+  const families = options.instanceFamilies;
+  const unknown = families.filter(f => !NVIDIA_GPU_FAMILIES.includes(f));
+  if (families.length === 0 || unknown.length > 0) {
+    throw new InvalidPropError(scope, 'gpuNodePool.instanceFamilies', families,
+      `allowed: one or more of ${NVIDIA_GPU_FAMILIES.join(', ')} (NVIDIA GPU families, x86)`);
+  }
+  const maxGpus = options.maxGpus ?? 4;
+  if (!Number.isInteger(maxGpus) || maxGpus < 1) {
+    throw new InvalidPropError(scope, 'gpuNodePool.maxGpus', maxGpus, 'allowed: a whole number of GPUs, 1 or more');
+  }
+  return {
+    name: GPU_NODE_POOL_NAME,
+    requirements: [
+      { key: 'karpenter.sh/capacity-type', operator: 'In', values: [options.capacityType ?? GpuCapacityType.ON_DEMAND] },
+      { key: 'eks.amazonaws.com/instance-family', operator: 'In', values: [...families] },
+      { key: 'eks.amazonaws.com/instance-gpu-manufacturer', operator: 'In', values: ['nvidia'] },
+      { key: 'kubernetes.io/arch', operator: 'In', values: ['amd64'] },
+    ],
+    taints: [{ key: GPU_TAINT, effect: 'NoSchedule' }],
+    limits: { [GPU_TAINT]: String(maxGpus) },
+    // GPU hours are the stack's most expensive: a node with no GPU pod goes after five minutes
+    // (time for a rollout's new pod to take the old one's place).
+    consolidateAfter: '5m',
+  };
 }
