@@ -5,6 +5,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledgeAt, awsSolutions, constructAt, logicalIdAt, managedPolicyFinding } from '../core/nag';
 
+/** The AWS managed policies aws-eks-v2 gives its own kubectl handler role (ECR Public apart, below). */
+const HANDLER_MANAGED_POLICIES = ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole', 'AmazonEC2ContainerRegistryReadOnly'];
+
 /**
  * The network and IAM identity of the kubectl provider's two Lambda functions, made before the
  * cluster so that the functions are created while the cluster is.
@@ -36,13 +39,11 @@ export class KubectlAccess extends Construct {
     this.role = new iam.Role(this, 'HandlerRole', {
       description: 'kubectl handler of the EKS cluster: applies the stack\'s manifests and Helm releases',
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      managedPolicies: ['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole',
-        'AmazonEC2ContainerRegistryReadOnly'].map(name => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
+      managedPolicies: HANDLER_MANAGED_POLICIES.map(name => iam.ManagedPolicy.fromAwsManagedPolicyName(name)),
     });
     acknowledgeAt(this, 'HandlerRole/Resource',
       'The kubectl handler runs in the VPC to reach the private API endpoint and pulls OCI Helm charts from ECR, which these AWS managed policies cover (the same policies aws-eks-v2 gives its own handler role)',
-      ...['service-role/AWSLambdaBasicExecutionRole', 'service-role/AWSLambdaVPCAccessExecutionRole',
-        'AmazonEC2ContainerRegistryReadOnly'].map(managedPolicyFinding));
+      ...HANDLER_MANAGED_POLICIES.map(managedPolicyFinding));
   }
 
   /**
