@@ -38,7 +38,8 @@ session() {
   CONTRACT_S3_PORT=$(free_port) CONTRACT_POSTGRES_PORT=$(free_port) CONTRACT_REDIS_PORT=$(free_port)
   export CONTRACT_S3_PORT CONTRACT_POSTGRES_PORT CONTRACT_REDIS_PORT TMPDIR=$dir/tmp CONTRACT_MANIFESTS=$dir
   node -r ./scripts/register.js scripts/contract/render.ts "$dir"
-  .venv-contract/bin/python -m pytest -p no:cacheprovider -q -s "$@"
+  # The slowest tests are listed, for balancing the two groups on CI's own figures.
+  .venv-contract/bin/python -m pytest -p no:cacheprovider -q -s --durations=12 "$@"
 }
 
 if [ $# -gt 0 ]; then
