@@ -45,7 +45,10 @@ HOST = 'mlflow.mlflow.svc.cluster.local:5000'
 
 
 def _api(server, method, path, auth=None, **kwargs):
-    return requests.request(method, server.url(path), headers={'Host': HOST}, auth=auth, timeout=10, **kwargs)
+    # A bound against a hung server, not a latency check: the first signed-in request verifies a
+    # slow password hash and opens the auth database, and on 2 cores beside the other contract
+    # session it once took over 10 s.
+    return requests.request(method, server.url(path), headers={'Host': HOST}, auth=auth, timeout=60, **kwargs)
 
 
 def _search(server, auth=None):
