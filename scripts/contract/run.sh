@@ -24,7 +24,7 @@ export CONTRACT_LOCKS=$out
 free_port() { python3 test/contract/ports.py; }
 
 GROUP_A=(test_kserve.py test_kserve_controller.py test_feast.py test_mlflow.py test_apiserver.py test_access_control.py
-  test_drift_job.py test_network_policy.py)
+  test_drift_job.py test_network_policy.py test_mlflow_auth.py)
 
 # session NAME PORTS PYTEST_ARGS...: one pytest session below $out/NAME whose servers listen on
 # PORTS (a range). Everything it writes to a temp dir (cloud assemblies, pods' folders, databases)
